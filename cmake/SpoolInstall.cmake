@@ -1,0 +1,15 @@
+# Install + export so that applications can find_package(spool CONFIG).
+include(CMakePackageConfigHelpers)
+set(SPOOL_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/spool)
+
+install(TARGETS spool EXPORT spoolTargets)
+install(EXPORT spoolTargets NAMESPACE spool:: DESTINATION ${SPOOL_CMAKE_INSTALL_DIR})
+
+configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/spoolConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/spoolConfig.cmake
+  INSTALL_DESTINATION ${SPOOL_CMAKE_INSTALL_DIR})
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/spoolConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/spoolConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/spoolConfigVersion.cmake
+        DESTINATION ${SPOOL_CMAKE_INSTALL_DIR})

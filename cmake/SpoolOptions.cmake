@@ -1,0 +1,10 @@
+# All user-facing build options of Spool, in one place.
+set(SPOOL_ENABLE_VULKAN "AUTO" CACHE STRING "Build the Vulkan backend (AUTO|ON|OFF)")
+set_property(CACHE SPOOL_ENABLE_VULKAN PROPERTY STRINGS AUTO ON OFF)
+set(SPOOL_ENABLE_CUDA "AUTO" CACHE STRING "Build the CUDA backend (AUTO|ON|OFF)")
+set_property(CACHE SPOOL_ENABLE_CUDA PROPERTY STRINGS AUTO ON OFF)
+option(SPOOL_BUILD_TESTS "Build the test suite" ON)
+option(SPOOL_BUILD_SAMPLES "Build the samples" ON)
+option(SPOOL_BUILD_BENCH "Build the benchmarks" ON)
+option(SPOOL_WERROR "Treat warnings as errors" OFF)
+set(SPOOL_SANITIZE "" CACHE STRING "Sanitizers: address,undefined | thread | empty")

@@ -1,0 +1,15 @@
+# SPOOL_SANITIZE=address,undefined | thread. Sanitizers must instrument every
+# translation unit of the process (library, tests, samples) or they report
+# false positives, so unlike warnings they are applied directory-wide.
+if(SPOOL_SANITIZE)
+  if(SPOOL_SANITIZE MATCHES "thread" AND SPOOL_SANITIZE MATCHES "address")
+    message(FATAL_ERROR "SPOOL_SANITIZE: thread cannot be combined with address")
+  endif()
+  set(_spool_san_flags -fsanitize=${SPOOL_SANITIZE} -fno-omit-frame-pointer -g)
+  if(SPOOL_SANITIZE MATCHES "undefined")
+    list(APPEND _spool_san_flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:C,CXX>:${_spool_san_flags}>)
+  add_link_options(-fsanitize=${SPOOL_SANITIZE})
+  message(STATUS "spool: sanitizers enabled: ${SPOOL_SANITIZE}")
+endif()

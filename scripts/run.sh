@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up (Debian packages), builds and runs Spool's main job: the sample
+# workload on the default device, printing its verdicts.
+# Usage: scripts/run.sh [sample arguments...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake --preset default >/dev/null
+cmake --build --preset default --target spool_policy_table -j "$(nproc)"
+exec ./build/default/samples/policy_table/spool_policy_table "$@"

@@ -1,0 +1,33 @@
+# cmake -P script driven by the install.consumer test.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(LAST_OUTPUT "${out}" PARENT_SCOPE)
+endfunction()
+
+set(cfg ${BUILD_CONFIG})
+if(NOT cfg)
+  set(cfg Release)
+endif()
+run(${CMAKE_COMMAND} --install ${SPOOL_BINARY_DIR} --prefix ${prefix} --config ${cfg})
+if(NOT EXISTS ${prefix}/lib/cmake/spool/spoolConfig.cmake)
+  message(FATAL_ERROR "install did not produce lib/cmake/spool/spoolConfig.cmake")
+endif()
+if(NOT EXISTS ${prefix}/lib/cmake/spool/spoolConfigVersion.cmake)
+  message(FATAL_ERROR "install did not produce spoolConfigVersion.cmake")
+endif()
+run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${cfg}
+    -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+    "-DCMAKE_EXE_LINKER_FLAGS=${SAN_LINK}")
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build --config ${cfg})
+run(${WORK_DIR}/build/spool_consumer)
+message(STATUS "consumer said:\n${LAST_OUTPUT}")
+if(NOT LAST_OUTPUT MATCHES "consumer: persistent")
+  message(FATAL_ERROR "consumer output unexpected:\n${LAST_OUTPUT}")
+endif()
