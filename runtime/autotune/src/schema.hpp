@@ -1,0 +1,21 @@
+// Schema of the autotune store and its migrations, private to spool::autotune.
+#pragma once
+
+#include "sqlite.hpp"
+
+namespace spool::autotune::schema {
+
+// The spool_version given to rows migrated from schema v1, which did not
+// record it: such rows never match a live key, so they are reported stale.
+inline constexpr const char* kV1SpoolVersion = "unknown (schema v1)";
+
+// Inside one BEGIN IMMEDIATE transaction: creates the current schema in an
+// empty database, or migrates an older one to Store::kSchemaVersion. Throws
+// Error for a database that has tables but is not a Spool store, or whose
+// schema is newer than this library's.
+void prepare(sql::Db& db);
+
+// The version recorded in schema_version.
+int version(sql::Db& db);
+
+}  // namespace spool::autotune::schema
