@@ -110,8 +110,7 @@ int version(sql::Db& db) {
   return static_cast<int>(s->int64(0));
 }
 
-void prepare(sql::Db& db) {
-  sql::Txn txn(db);
+bool check_compatible(sql::Db& db) {
   if (!has_table(db, "schema_version")) {
     if (user_table_count(db) != 0) {
       throw Error("open",
@@ -119,14 +118,9 @@ void prepare(sql::Db& db) {
                   "schema_version table); it was left untouched",
                   db.path());
     }
-    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
-            "INSERT INTO schema_version (version) VALUES (2);",
-            "create schema_version");
-    db.exec(kCreateV2, "create schema v2");
-    txn.commit();
-    return;
+    return false;
   }
-  int v = version(db);
+  const int v = version(db);
   if (v > Store::kSchemaVersion) {
     throw Error("open",
                 "the store has schema version " + std::to_string(v) +
@@ -134,10 +128,20 @@ void prepare(sql::Db& db) {
                     "); it was left untouched",
                 db.path());
   }
-  if (v < 1) {
-    throw Error("open", "invalid schema version " + std::to_string(v), db.path());
+  if (v < 1) throw Error("open", "invalid schema version " + std::to_string(v), db.path());
+  return true;
+}
+
+void prepare(sql::Db& db) {
+  sql::Txn txn(db);
+  if (!check_compatible(db)) {
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version (version) VALUES (2);",
+            "create schema_version");
+    db.exec(kCreateV2, "create schema v2");
+  } else if (version(db) == 1) {
+    migrate_v1_to_v2(db);
   }
-  if (v == 1) migrate_v1_to_v2(db);
   txn.commit();
 }
 

@@ -15,6 +15,10 @@ inline constexpr const char* kV1SpoolVersion = "unknown (schema v1)";
 // schema is newer than this library's.
 void prepare(sql::Db& db);
 
+// Read-only: false for an empty database, true for a Spool store this library
+// can use (possibly after migration); throws Error as prepare() does.
+bool check_compatible(sql::Db& db);
+
 // The version recorded in schema_version.
 int version(sql::Db& db);
 

@@ -41,6 +41,8 @@ void configure(sql::Db& db, bool memory) {
   db.check(sqlite3_busy_timeout(db.raw(), kBusyTimeoutMs), "sqlite3_busy_timeout");
   if (memory) return;
   quick_check(db);
+  // Refuse foreign or newer files before anything below writes to them.
+  schema::check_compatible(db);
   {
     // Returns the resulting mode; "wal" unless the file system cannot share
     // memory, in which case SQLite keeps the rollback journal (still correct).
