@@ -1,0 +1,51 @@
+#include "vk_buffer.hpp"
+
+#include <cstring>
+
+#include "vk_check.hpp"
+
+namespace spool::vulkan {
+
+VkBufferImpl::VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bool host_visible)
+    : ctx_(std::move(ctx)), size_(bytes) {
+  VkDevice d = ctx_->device();
+  VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  bi.size = bytes;
+  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT |
+             VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  VkBuffer b = VK_NULL_HANDLE;
+  SPOOL_VK(vkCreateBuffer(d, &bi, nullptr, &b));
+  buffer_ = OwnedBuffer(d, b);
+
+  VkMemoryRequirements req{};
+  vkGetBufferMemoryRequirements(d, b, &req);
+  const VkMemoryPropertyFlags flags =
+      host_visible ? (VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
+                   : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  VkMemoryAllocateFlagsInfo fi{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO};
+  fi.flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
+  VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  ai.pNext = &fi;
+  ai.allocationSize = req.size;
+  ai.memoryTypeIndex = ctx_->memory_type(req.memoryTypeBits, flags);
+  VkDeviceMemory m = VK_NULL_HANDLE;
+  SPOOL_VK(vkAllocateMemory(d, &ai, nullptr, &m));
+  memory_ = OwnedMemory(d, m);
+  SPOOL_VK(vkBindBufferMemory(d, b, m, 0));
+  if (host_visible) {
+    SPOOL_VK(vkMapMemory(d, m, 0, VK_WHOLE_SIZE, 0, &mapped_));
+    std::memset(mapped_, 0, bytes);
+  }
+  VkBufferDeviceAddressInfo da{VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
+  da.buffer = b;
+  address_ = vkGetBufferDeviceAddress(d, &da);
+}
+
+VkBufferImpl::~VkBufferImpl() {
+  if (mapped_ != nullptr) vkUnmapMemory(ctx_->device(), memory_.get());
+  buffer_.reset();
+  memory_.reset();
+}
+
+}  // namespace spool::vulkan

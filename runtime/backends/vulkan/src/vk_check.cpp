@@ -1,0 +1,47 @@
+#include "vk_check.hpp"
+
+#include <string>
+
+namespace spool::vulkan {
+
+const char* result_name(VkResult r) noexcept {
+  switch (r) {
+#define SPOOL_CASE(x) \
+  case x: return #x;
+    SPOOL_CASE(VK_SUCCESS)
+    SPOOL_CASE(VK_NOT_READY)
+    SPOOL_CASE(VK_TIMEOUT)
+    SPOOL_CASE(VK_EVENT_SET)
+    SPOOL_CASE(VK_EVENT_RESET)
+    SPOOL_CASE(VK_INCOMPLETE)
+    SPOOL_CASE(VK_ERROR_OUT_OF_HOST_MEMORY)
+    SPOOL_CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    SPOOL_CASE(VK_ERROR_INITIALIZATION_FAILED)
+    SPOOL_CASE(VK_ERROR_DEVICE_LOST)
+    SPOOL_CASE(VK_ERROR_MEMORY_MAP_FAILED)
+    SPOOL_CASE(VK_ERROR_LAYER_NOT_PRESENT)
+    SPOOL_CASE(VK_ERROR_EXTENSION_NOT_PRESENT)
+    SPOOL_CASE(VK_ERROR_FEATURE_NOT_PRESENT)
+    SPOOL_CASE(VK_ERROR_INCOMPATIBLE_DRIVER)
+    SPOOL_CASE(VK_ERROR_TOO_MANY_OBJECTS)
+    SPOOL_CASE(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    SPOOL_CASE(VK_ERROR_FRAGMENTED_POOL)
+    SPOOL_CASE(VK_ERROR_UNKNOWN)
+    SPOOL_CASE(VK_ERROR_OUT_OF_POOL_MEMORY)
+    SPOOL_CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE)
+    SPOOL_CASE(VK_ERROR_FRAGMENTATION)
+    SPOOL_CASE(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
+    SPOOL_CASE(VK_PIPELINE_COMPILE_REQUIRED)
+    SPOOL_CASE(VK_ERROR_INVALID_SHADER_NV)
+#undef SPOOL_CASE
+    default: return "VK_RESULT_UNKNOWN";
+  }
+}
+
+void throw_vk(VkResult r, const char* call, const char* file, int line) {
+  const Errc code = r == VK_ERROR_DEVICE_LOST ? Errc::device_lost : Errc::backend;
+  throw Error(code, std::string("Vulkan call failed: ") + result_name(r), call, result_name(r),
+              file, line);
+}
+
+}  // namespace spool::vulkan

@@ -1,0 +1,160 @@
+#include "vk_context.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "vk_check.hpp"
+
+namespace spool::vulkan {
+
+namespace {
+
+std::string version_string(std::uint32_t v) {
+  return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) +
+         "." + std::to_string(VK_API_VERSION_PATCH(v));
+}
+
+std::string hex(const std::uint8_t* p, std::size_t n) {
+  std::string s;
+  char buf[3];
+  for (std::size_t i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", p[i]);
+    s += buf;
+  }
+  return s;
+}
+
+DeviceType map_type(VkPhysicalDeviceType t) {
+  switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return DeviceType::discrete_gpu;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return DeviceType::integrated_gpu;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return DeviceType::virtual_gpu;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return DeviceType::cpu;
+    default: return DeviceType::other;
+  }
+}
+
+}  // namespace
+
+Instance::Instance() {
+  VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+  app.pApplicationName = "spool";
+  app.pEngineName = "spool";
+  app.apiVersion = VK_API_VERSION_1_2;
+  VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+  ci.pApplicationInfo = &app;
+  SPOOL_VK(vkCreateInstance(&ci, nullptr, &h_));
+}
+
+Instance::~Instance() {
+  if (h_ != VK_NULL_HANDLE) vkDestroyInstance(h_, nullptr);
+}
+
+std::vector<PhysicalDevice> enumerate_physical(VkInstance inst) {
+  std::uint32_t n = 0;
+  SPOOL_VK(vkEnumeratePhysicalDevices(inst, &n, nullptr));
+  std::vector<VkPhysicalDevice> handles(n);
+  SPOOL_VK(vkEnumeratePhysicalDevices(inst, &n, handles.data()));
+  std::vector<PhysicalDevice> out;
+  for (VkPhysicalDevice h : handles) {
+    PhysicalDevice pd;
+    pd.handle = h;
+    VkPhysicalDeviceIDProperties idp{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceDriverProperties drv{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    idp.pNext = &drv;
+    VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    props.pNext = &idp;
+    vkGetPhysicalDeviceProperties2(h, &props);
+    const auto& p = props.properties;
+    pd.info.name = p.deviceName;
+    pd.info.backend = BackendKind::vulkan;
+    pd.info.type = map_type(p.deviceType);
+    pd.info.uuid = hex(idp.deviceUUID, VK_UUID_SIZE);
+    pd.info.driver_version = std::string(drv.driverInfo[0] ? drv.driverInfo : drv.driverName) +
+                             " (" + std::to_string(p.driverVersion) + ")";
+    pd.info.api_version = version_string(p.apiVersion);
+    pd.info.limits.max_workgroup_size = p.limits.maxComputeWorkGroupSize[0];
+    pd.info.limits.max_push_constant_bytes = p.limits.maxPushConstantsSize;
+    pd.timestamp_period_ns = p.limits.timestampPeriod;
+
+    VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    f.pNext = &f12;
+    vkGetPhysicalDeviceFeatures2(h, &f);
+
+    std::uint32_t qn = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(h, &qn, nullptr);
+    std::vector<VkQueueFamilyProperties> qf(qn);
+    vkGetPhysicalDeviceQueueFamilyProperties(h, &qn, qf.data());
+    bool have_queue = false;
+    for (std::uint32_t i = 0; i < qn; ++i) {
+      if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) != 0) {
+        pd.queue_family = i;
+        pd.timestamp_valid_bits = qf[i].timestampValidBits;
+        have_queue = true;
+        break;
+      }
+    }
+    pd.timestamps = p.limits.timestampComputeAndGraphics == VK_TRUE && pd.timestamp_valid_bits > 0;
+
+    if (p.apiVersion < VK_API_VERSION_1_2) {
+      pd.why_unusable = "Vulkan " + pd.info.api_version + " < 1.2";
+    } else if (!have_queue) {
+      pd.why_unusable = "no compute queue";
+    } else if (f12.bufferDeviceAddress != VK_TRUE) {
+      pd.why_unusable = "no bufferDeviceAddress";
+    } else if (f.features.shaderInt64 != VK_TRUE) {
+      pd.why_unusable = "no shaderInt64";
+    } else {
+      pd.usable = true;
+    }
+    out.push_back(std::move(pd));
+  }
+  return out;
+}
+
+Context::Context(std::shared_ptr<Instance> inst, const PhysicalDevice& pd)
+    : inst_(std::move(inst)), pd_(pd) {
+  const float prio = 1.0f;
+  VkDeviceQueueCreateInfo q{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  q.queueFamilyIndex = pd.queue_family;
+  q.queueCount = 1;
+  q.pQueuePriorities = &prio;
+
+  VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  f12.bufferDeviceAddress = VK_TRUE;
+  VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  f.pNext = &f12;
+  f.features.shaderInt64 = VK_TRUE;
+
+  VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  ci.pNext = &f;
+  ci.queueCreateInfoCount = 1;
+  ci.pQueueCreateInfos = &q;
+  SPOOL_VK(vkCreateDevice(pd.handle, &ci, nullptr, &dev_));
+  vkGetDeviceQueue(dev_, pd.queue_family, 0, &queue_);
+  vkGetPhysicalDeviceMemoryProperties(pd.handle, &mem_);
+}
+
+Context::~Context() {
+  if (dev_ != VK_NULL_HANDLE) {
+    vkDeviceWaitIdle(dev_);
+    vkDestroyDevice(dev_, nullptr);
+  }
+}
+
+std::uint32_t Context::memory_type(std::uint32_t type_bits, VkMemoryPropertyFlags flags) const {
+  for (std::uint32_t i = 0; i < mem_.memoryTypeCount; ++i) {
+    if ((type_bits & (1u << i)) != 0 && (mem_.memoryTypes[i].propertyFlags & flags) == flags) return i;
+  }
+  throw Error(Errc::not_supported, "no Vulkan memory type with the required properties",
+              "vkGetPhysicalDeviceMemoryProperties", {}, __FILE__, __LINE__);
+}
+
+void Context::submit(const VkSubmitInfo& info, VkFence fence) {
+  std::lock_guard lk(queue_mu_);
+  SPOOL_VK(vkQueueSubmit(queue_, 1, &info, fence));
+}
+
+}  // namespace spool::vulkan

@@ -1,0 +1,257 @@
+#include "vk_device.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "spool/kernels/builtin_glsl.hpp"
+#include "spool/vulkan/backend.hpp"
+#include "vk_check.hpp"
+#include "vk_ring.hpp"
+
+namespace spool::vulkan {
+
+namespace {
+
+constexpr std::uint32_t kLaunchChunk = 128;
+constexpr std::uint32_t kRecordedCacheEntries = 8;
+constexpr std::uint32_t kDefaultWorkgroup = 64;
+
+OwnedCommandPool make_pool(VkDevice d, std::uint32_t family, VkCommandPoolCreateFlags flags) {
+  VkCommandPoolCreateInfo ci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+  ci.flags = flags;
+  ci.queueFamilyIndex = family;
+  VkCommandPool p = VK_NULL_HANDLE;
+  SPOOL_VK(vkCreateCommandPool(d, &ci, nullptr, &p));
+  return OwnedCommandPool(d, p);
+}
+
+OwnedFence make_fence(VkDevice d, bool signaled) {
+  VkFenceCreateInfo ci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  ci.flags = signaled ? VK_FENCE_CREATE_SIGNALED_BIT : 0;
+  VkFence f = VK_NULL_HANDLE;
+  SPOOL_VK(vkCreateFence(d, &ci, nullptr, &f));
+  return OwnedFence(d, f);
+}
+
+std::vector<VkCommandBuffer> allocate(VkDevice d, VkCommandPool p, std::uint32_t n) {
+  std::vector<VkCommandBuffer> cbs(n);
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  ai.commandPool = p;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = n;
+  SPOOL_VK(vkAllocateCommandBuffers(d, &ai, cbs.data()));
+  return cbs;
+}
+
+}  // namespace
+
+VkDeviceImpl::VkDeviceImpl(std::shared_ptr<Instance> inst, const PhysicalDevice& pd,
+                           PersistentOptions po)
+    : ctx_(std::make_shared<Context>(std::move(inst), pd)), popts_(po) {
+  VkDevice d = ctx_->device();
+  const std::uint32_t fam = ctx_->queue_family();
+  for (int s = 0; s < 2; ++s) {
+    launch_pools_[s] = make_pool(d, fam, VK_COMMAND_POOL_CREATE_TRANSIENT_BIT);
+    launch_cbs_[s] = allocate(d, launch_pools_[s].get(), kLaunchChunk);
+    launch_fences_[s] = make_fence(d, false);
+  }
+  record_pool_ = make_pool(d, fam, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT);
+  record_fence_ = make_fence(d, false);
+  if (pd.timestamps) {
+    VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    qi.queryCount = 2 * (kRecordedCacheEntries + 1);
+    VkQueryPool q = VK_NULL_HANDLE;
+    SPOOL_VK(vkCreateQueryPool(d, &qi, nullptr, &q));
+    queries_ = OwnedQueryPool(d, q);
+  }
+
+  // Persistent queue: power-of-two slots in host-coherent memory.
+  capacity_ = std::bit_ceil(std::max<std::uint32_t>(popts_.slots, 2));
+  ring_ = std::make_shared<VkBufferImpl>(ctx_, ring::kControlBytes + std::uint64_t{capacity_} * ring::kSlotBytes,
+                                         true);
+  ring_words_ = static_cast<std::uint32_t*>(ring_->host_ptr());
+  owners_.resize(capacity_);
+  persistent_pool_ = make_pool(d, fam, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT);
+  persistent_cb_ = allocate(d, persistent_pool_.get(), 1)[0];
+  persistent_fence_ = make_fence(d, true);
+  groups_ = popts_.groups != 0 ? popts_.groups : (info().type == DeviceType::cpu ? 1u : 64u);
+  engine_ = std::thread([this] { engine_main(); });
+}
+
+VkDeviceImpl::~VkDeviceImpl() {
+  {
+    std::unique_lock lk(mu_);
+    try {
+      park_locked(lk);
+    } catch (...) {
+    }
+    stop_ = true;
+  }
+  engine_cv_.notify_all();
+  if (engine_.joinable()) engine_.join();
+  // Deliver whatever completed while stopping; fail what never ran.
+  for (auto& [fn, res] : ready_) fn(std::move(res));
+  ready_.clear();
+  vkDeviceWaitIdle(ctx_->device());
+  recorded_cache_.clear();
+}
+
+std::string VkDeviceImpl::identity() const {
+  const auto& i = info();
+  return "vulkan|" + i.uuid + "|" + i.name + "|" + i.driver_version + "|" + i.api_version;
+}
+
+std::shared_ptr<backend::BufferImpl> VkDeviceImpl::create_buffer(std::uint64_t bytes,
+                                                                 bool host_visible) {
+  return std::make_shared<VkBufferImpl>(ctx_, bytes, host_visible);
+}
+
+std::vector<std::string> VkDeviceImpl::builtin_kernels() const {
+  std::vector<std::string> out;
+  for (const auto& k : kernels::builtin_glsl()) out.emplace_back(k.name);
+  return out;
+}
+
+std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view name,
+                                                                const backend::KernelVariant& v) {
+  const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
+  const std::string key = std::string(name) + "/" + std::to_string(wg);
+  std::lock_guard lk(mu_);
+  if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
+  for (const auto& k : kernels::builtin_glsl()) {
+    if (k.name == name) {
+      auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
+                                                 k.launch_spirv, k.persistent_spirv, wg, VK_NULL_HANDLE);
+      builtin_cache_[key] = impl;
+      return impl;
+    }
+  }
+  std::string known;
+  for (const auto& k : kernels::builtin_glsl()) known += (known.empty() ? "" : ", ") + std::string(k.name);
+  throw Error(Errc::invalid_argument, "unknown kernel '" + std::string(name) + "' (built-in: " + known + ")",
+              "load_builtin", {}, __FILE__, __LINE__);
+}
+
+std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_spirv(std::string name,
+                                                              std::span<const std::uint32_t> launch,
+                                                              std::span<const std::uint32_t> persistent,
+                                                              const backend::KernelVariant& v) {
+  const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
+  // The source hash of a user module is the FNV-1a of its words.
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::uint32_t w : launch) h = (h ^ w) * 1099511628211ull;
+  for (std::uint32_t w : persistent) h = (h ^ w) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg,
+                                        VK_NULL_HANDLE);
+}
+
+bool VkDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
+  std::lock_guard lk(mu_);
+  return resident_ == &k;
+}
+
+void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
+  const auto* k = dynamic_cast<const VkKernelImpl*>(req.kernel);
+  if (k == nullptr || k->context() != ctx_.get()) {
+    throw Error(Errc::invalid_argument, "kernel was not loaded on this device (" + info().name + ")",
+                "execute", {}, __FILE__, __LINE__);
+  }
+  check_items(*k, req.items);
+  if (mode == LaunchMode::persistent) {
+    if (!k->desc().has_persistent) {
+      throw Error(Errc::not_supported,
+                  "kernel '" + k->desc().name + "' has no persistent variant: " +
+                      k->desc().persistent_unavailable_reason,
+                  "execute", {}, __FILE__, __LINE__);
+    }
+    push_persistent(*k, req, std::move(done));
+    return;
+  }
+  backend::ExecResult r;
+  {
+    std::unique_lock lk(mu_);
+    if (hung_) {
+      throw Error(Errc::device_lost, "the device's persistent kernel is hung; no work can be queued",
+                  "execute", {}, __FILE__, __LINE__);
+    }
+    park_locked(lk);
+    r = mode == LaunchMode::launches ? run_launches(*k, req.items, req.sequential)
+                                     : run_recorded(*k, req.items, req.sequential, true);
+  }
+  engine_cv_.notify_all();  // park_locked may have readied persistent completions
+  done(std::move(r));
+}
+
+// ---- backend ----
+
+namespace {
+
+class VkBackend final : public backend::Backend {
+ public:
+  BackendKind kind() const noexcept override { return BackendKind::vulkan; }
+
+  std::vector<DeviceInfo> enumerate(std::string* why_none) override {
+    std::vector<DeviceInfo> out;
+    usable_.clear();
+    try {
+      if (!inst_) inst_ = std::make_shared<Instance>();
+      std::string skipped;
+      for (auto& pd : enumerate_physical(inst_->get())) {
+        if (pd.usable) {
+          out.push_back(pd.info);
+          usable_.push_back(pd);
+        } else {
+          skipped += (skipped.empty() ? "" : "; ") + pd.info.name + ": " + pd.why_unusable;
+        }
+      }
+      if (out.empty() && why_none != nullptr) {
+        *why_none = skipped.empty() ? "no Vulkan physical devices" : "no usable device (" + skipped + ")";
+      }
+    } catch (const Error& e) {
+      if (why_none != nullptr) *why_none = std::string("Vulkan unavailable: ") + e.what();
+    }
+    return out;
+  }
+
+  std::unique_ptr<backend::DeviceImpl> open(std::size_t index) override {
+    if (index >= usable_.size()) {
+      throw Error(Errc::invalid_argument, "Vulkan device index out of range", "open", {}, __FILE__, __LINE__);
+    }
+    return std::make_unique<VkDeviceImpl>(inst_, usable_[index], read_options());
+  }
+
+ private:
+  static PersistentOptions read_options();
+  std::shared_ptr<Instance> inst_;
+  std::vector<PhysicalDevice> usable_;
+};
+
+std::uint32_t env_u32(const char* name, std::uint32_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long x = std::strtoul(v, &end, 10);
+  if (*end != '\0' || x > 0xffffffffu) {
+    throw Error(Errc::invalid_argument, std::string(name) + "='" + v + "' is not an unsigned integer",
+                "getenv", {}, __FILE__, __LINE__);
+  }
+  return static_cast<std::uint32_t>(x);
+}
+
+PersistentOptions VkBackend::read_options() {
+  PersistentOptions o;
+  o.slots = env_u32("SPOOL_QUEUE_SLOTS", o.slots);
+  o.groups = env_u32("SPOOL_PERSISTENT_GROUPS", o.groups);
+  o.park_us = env_u32("SPOOL_PARK_US", o.park_us);
+  o.watchdog_ms = env_u32("SPOOL_WATCHDOG_MS", o.watchdog_ms);
+  return o;
+}
+
+}  // namespace
+
+std::unique_ptr<backend::Backend> make_backend() { return std::make_unique<VkBackend>(); }
+
+}  // namespace spool::vulkan

@@ -1,0 +1,99 @@
+#include "vk_kernel.hpp"
+
+#include <chrono>
+
+#include "vk_check.hpp"
+
+namespace spool::vulkan {
+
+namespace {
+
+struct Pipeline {
+  OwnedPipelineLayout layout;
+  OwnedPipeline pipeline;
+};
+
+Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::uint32_t push_size,
+                       std::uint32_t wg, VkPipelineCache cache) {
+  VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  mi.codeSize = spirv.size() * 4;
+  mi.pCode = spirv.data();
+  VkShaderModule m = VK_NULL_HANDLE;
+  SPOOL_VK(vkCreateShaderModule(d, &mi, nullptr, &m));
+  OwnedShader module(d, m);
+
+  VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size};
+  VkPipelineLayoutCreateInfo li{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  li.pushConstantRangeCount = 1;
+  li.pPushConstantRanges = &range;
+  VkPipelineLayout l = VK_NULL_HANDLE;
+  SPOOL_VK(vkCreatePipelineLayout(d, &li, nullptr, &l));
+  Pipeline out;
+  out.layout = OwnedPipelineLayout(d, l);
+
+  VkSpecializationMapEntry entry{0, 0, sizeof(std::uint32_t)};
+  VkSpecializationInfo spec{1, &entry, sizeof wg, &wg};
+  VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  ci.stage.module = m;
+  ci.stage.pName = "main";
+  ci.stage.pSpecializationInfo = &spec;
+  ci.layout = l;
+  VkPipeline p = VK_NULL_HANDLE;
+  SPOOL_VK(vkCreateComputePipelines(d, cache, 1, &ci, nullptr, &p));
+  out.pipeline = OwnedPipeline(d, p);
+  return out;
+}
+
+std::string variant_string(std::uint32_t wg) { return "wg=" + std::to_string(wg); }
+
+}  // namespace
+
+VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
+                           std::span<const std::uint32_t> launch,
+                           std::span<const std::uint32_t> persistent, std::uint32_t workgroup_size,
+                           VkPipelineCache cache)
+    : ctx_(std::move(ctx)), wg_(workgroup_size) {
+  const std::uint32_t max_wg = ctx_->physical().info.limits.max_workgroup_size;
+  if (wg_ == 0 || wg_ > max_wg) {
+    throw Error(Errc::invalid_argument,
+                "kernel '" + name + "': workgroup size " + std::to_string(wg_) +
+                    " outside 1.." + std::to_string(max_wg),
+                "load kernel", {}, __FILE__, __LINE__);
+  }
+  refl_ = reflect_launch_abi(launch, name);
+  const std::uint32_t max_push = ctx_->physical().info.limits.max_push_constant_bytes;
+  if (refl_.push_size > max_push) {
+    throw Error(Errc::not_supported,
+                "kernel '" + name + "': " + std::to_string(refl_.push_size) +
+                    " bytes of push constants exceed the device's " + std::to_string(max_push),
+                "load kernel", {}, __FILE__, __LINE__);
+  }
+  desc_.name = std::move(name);
+  desc_.source_hash = std::move(source_hash);
+  desc_.variant = variant_string(wg_);
+  desc_.args = refl_.args;
+  desc_.arg_block_size = refl_.arg_block_size;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  VkDevice d = ctx_->device();
+  Pipeline lp = make_pipeline(d, launch, refl_.push_size, wg_, cache);
+  launch_layout_ = std::move(lp.layout);
+  launch_ = std::move(lp.pipeline);
+  if (persistent.empty()) {
+    desc_.persistent_unavailable_reason = "no persistent variant was supplied";
+  } else if (refl_.arg_block_size > kSlotArgBytes) {
+    desc_.persistent_unavailable_reason = "its " + std::to_string(refl_.arg_block_size) +
+                                          " argument bytes exceed a queue slot's " +
+                                          std::to_string(kSlotArgBytes);
+  } else {
+    Pipeline pp = make_pipeline(d, persistent, 16, wg_, cache);
+    persistent_layout_ = std::move(pp.layout);
+    persistent_ = std::move(pp.pipeline);
+    desc_.has_persistent = true;
+  }
+  compile_ns_ = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace spool::vulkan

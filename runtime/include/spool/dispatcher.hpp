@@ -1,0 +1,67 @@
+// spool::Dispatcher — decides a launch mode per batch and executes it.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "spool/batch.hpp"
+#include "spool/verdict.hpp"
+
+namespace spool {
+
+namespace detail {
+struct SubmissionState;
+}
+
+// A handle on a submitted batch. wait() blocks until every item ran or was
+// reported failed, and returns the verdict. Copyable; all copies share state.
+class Submission {
+ public:
+  Submission() = default;
+  explicit Submission(std::shared_ptr<detail::SubmissionState> s) : s_(std::move(s)) {}
+  const Verdict& wait() const;
+  bool ready() const;
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::SubmissionState> s_;
+};
+
+struct SubmitOptions {
+  std::optional<LaunchMode> force_mode;  // bypass the policy (benchmarks, tests)
+};
+
+}  // namespace spool
+
+namespace spool {
+
+namespace backend {
+class DeviceImpl;
+}
+class TelemetrySink;
+class LaunchModel;
+
+// Per device. Thread-safe: several host threads may submit at once.
+class Dispatcher {
+ public:
+  Dispatcher(backend::DeviceImpl& device, LaunchProfile calibrated,
+             std::optional<LaunchMode> default_force);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Chooses the mode (policy over the measured profile, unless forced),
+  // executes the batch and returns a handle. Throws spool::Error for a batch
+  // that cannot run (kernel of another device, forced mode unsupported).
+  Submission submit(Batch batch, const SubmitOptions& options = {});
+
+  LaunchProfile profile() const;
+  void set_profile(LaunchProfile p);
+  void add_sink(std::shared_ptr<TelemetrySink> sink);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spool

@@ -1,0 +1,166 @@
+// Dispatcher: decide (policy over the learned model), execute (backend),
+// observe (model, telemetry), complete the handle.
+#include "spool/dispatcher.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "launch_model.hpp"
+#include "spool/backend/backend.hpp"
+#include "spool/error.hpp"
+#include "spool/telemetry.hpp"
+
+namespace spool {
+
+namespace detail {
+struct SubmissionState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Verdict verdict;
+  Batch batch;
+  std::vector<backend::PackedItem> items;
+  explicit SubmissionState(Batch b) : batch(std::move(b)) {}
+};
+}  // namespace detail
+
+const Verdict& Submission::wait() const {
+  if (!s_) SPOOL_THROW(Errc::invalid_argument, "wait() on an empty spool::Submission");
+  std::unique_lock lk(s_->mu);
+  s_->cv.wait(lk, [&] { return s_->done; });
+  return s_->verdict;
+}
+
+bool Submission::ready() const {
+  if (!s_) return false;
+  std::lock_guard lk(s_->mu);
+  return s_->done;
+}
+
+struct Dispatcher::Impl {
+  backend::DeviceImpl& dev;
+  LaunchModel model;
+  std::optional<LaunchMode> default_force;
+  std::mutex sinks_mu;
+  std::vector<std::shared_ptr<TelemetrySink>> sinks;
+  std::atomic<std::uint64_t> next_id{1};
+
+  Impl(backend::DeviceImpl& d, LaunchProfile p, std::optional<LaunchMode> f)
+      : dev(d), model(std::move(p)), default_force(f) {}
+
+  void publish(const Verdict& v) {
+    std::vector<std::shared_ptr<TelemetrySink>> copy;
+    {
+      std::lock_guard lk(sinks_mu);
+      copy = sinks;
+    }
+    for (auto& s : copy) s->on_verdict(v);
+  }
+};
+
+Dispatcher::Dispatcher(backend::DeviceImpl& device, LaunchProfile calibrated,
+                       std::optional<LaunchMode> default_force)
+    : impl_(std::make_unique<Impl>(device, std::move(calibrated), default_force)) {}
+
+Dispatcher::~Dispatcher() = default;
+
+LaunchProfile Dispatcher::profile() const { return impl_->model.profile(); }
+void Dispatcher::set_profile(LaunchProfile p) { impl_->model.set_profile(std::move(p)); }
+
+void Dispatcher::add_sink(std::shared_ptr<TelemetrySink> sink) {
+  if (!sink) SPOOL_THROW(Errc::invalid_argument, "add_sink: null telemetry sink");
+  std::lock_guard lk(impl_->sinks_mu);
+  impl_->sinks.push_back(std::move(sink));
+}
+
+Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
+  Impl& I = *impl_;
+  const Kernel kernel = batch.kernel();
+  const auto& kd = kernel.impl()->desc();
+  const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
+  if (batch.size() > 0xffffffffu) SPOOL_THROW(Errc::invalid_argument, "batch larger than 2^32-1 items");
+
+  auto st = std::make_shared<detail::SubmissionState>(std::move(batch));
+  Verdict& v = st->verdict;
+  v.batch_id = I.next_id.fetch_add(1, std::memory_order_relaxed);
+  v.unix_time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  v.device = I.dev.info().name;
+  v.backend = to_string(I.dev.info().backend);
+  v.kernel = kd.name;
+  v.variant = kd.variant;
+  v.items = n;
+  v.max_grid = st->batch.max_grid();
+  v.sequential = st->batch.ordering() == Ordering::sequential;
+
+  const std::array<bool, 3> available{true, I.dev.supports(LaunchMode::recorded),
+                                      I.dev.supports(LaunchMode::persistent) && kd.has_persistent};
+  const bool resident = I.dev.persistent_resident(*kernel.impl());
+  const ModelKey key{kd.name + "/" + kd.variant, grid_bucket(v.max_grid)};
+  const Prediction pred = I.model.predict(key, n, resident, available);
+  for (std::size_t m = 0; m < 3; ++m) {
+    v.predicted_ns[m] = pred.decision.available[m] ? static_cast<double>(pred.decision.predicted_ns[m]) : -1.0;
+  }
+  v.kernel_ns_per_item = pred.kernel_ns;
+  v.mode = pred.decision.mode;
+
+  const auto force = options.force_mode ? options.force_mode : I.default_force;
+  if (force) {
+    const auto m = static_cast<std::size_t>(*force);
+    if (!available[m]) {
+      std::string why = std::string("mode '") + std::string(policy::to_string(*force)) +
+                        "' is not available for kernel '" + kd.name + "' on " + v.device;
+      if (*force == LaunchMode::persistent && !kd.has_persistent) {
+        why += ": " + kd.persistent_unavailable_reason;
+      } else {
+        why += ": the device does not support it";
+      }
+      SPOOL_THROW(Errc::not_supported, why);
+    }
+    v.mode = *force;
+    v.forced = true;
+  }
+
+  if (n == 0) {
+    st->done = true;
+    I.publish(v);
+    return Submission(st);
+  }
+
+  st->items.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    st->items[i] = backend::PackedItem{st->batch.grid(i), i, st->batch.packed_args(i)};
+  }
+  backend::ExecRequest req{kernel.impl().get(), st->items, v.sequential};
+  const LaunchMode mode = v.mode;
+  Impl* impl = impl_.get();
+  // The state is kept alive by the completion until it runs.
+  I.dev.execute(mode, req, [impl, st, key, mode, n](backend::ExecResult&& r) {
+    Verdict& out = st->verdict;
+    out.measured_ns = r.wall_ns;
+    out.items_run = r.items_run;
+    out.items_failed = r.items_failed;
+    out.watchdog_fired = r.watchdog_fired;
+    out.fallback_items = r.fallback_items;
+    out.persistent_was_resident = r.was_resident;
+    out.failure = std::move(r.failure);
+    if (out.items_failed == 0 && !out.watchdog_fired) {
+      impl->model.observe(key, mode, n, r.wall_ns, r.device_ns,
+                          mode != LaunchMode::persistent || !r.was_resident);
+    }
+    impl->publish(out);
+    {
+      std::lock_guard lk(st->mu);
+      st->done = true;
+    }
+    st->cv.notify_all();
+  });
+  return Submission(st);
+}
+
+}  // namespace spool

@@ -1,0 +1,58 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "spool/error.hpp"
+
+namespace spool::options {
+
+namespace {
+constexpr Option kTable[] = {
+    {"SPOOL_DEVICE", "", "device to open: index or case-insensitive name substring"},
+    {"SPOOL_MODE", "", "force a launch mode: launches | recorded | persistent"},
+    {"SPOOL_TELEMETRY", "", "append verdict events (JSON Lines) to this file"},
+    {"SPOOL_CALIBRATE", "1", "measure the launch profile at device open (0: skip)"},
+    {"SPOOL_QUEUE_SLOTS", "1024", "persistent work-queue slots (power of two)"},
+    {"SPOOL_PERSISTENT_GROUPS", "0", "persistent workgroups (0: from the device)"},
+    {"SPOOL_PARK_US", "2000", "park the persistent kernel after this idle time"},
+    {"SPOOL_WATCHDOG_MS", "2000", "declare a persistent queue hung after no progress this long"},
+    {"SPOOL_AUTOTUNE", "race", "off | race | frozen"},
+    {"SPOOL_AUTOTUNE_DB", "", "autotune store path (default: XDG cache)"},
+};
+}  // namespace
+
+const Option* table(std::size_t* count) noexcept {
+  *count = sizeof kTable / sizeof kTable[0];
+  return kTable;
+}
+
+std::optional<std::string> get_set(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+std::string get(const char* name) {
+  if (auto v = get_set(name)) return *v;
+  for (const Option& o : kTable) {
+    if (std::strcmp(o.name, name) == 0) return o.fallback;
+  }
+  return {};
+}
+
+std::uint64_t get_u64(const char* name) {
+  const std::string v = get(name);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long x = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || errno != 0 || *end != '\0' || v[0] == '-') {
+    SPOOL_THROW(Errc::invalid_argument,
+                std::string(name) + "='" + v + "' is not a non-negative integer");
+  }
+  return x;
+}
+
+}  // namespace spool::options
