@@ -9,7 +9,9 @@ if(SPOOL_SANITIZE)
   if(SPOOL_SANITIZE MATCHES "undefined")
     list(APPEND _spool_san_flags -fno-sanitize-recover=undefined)
   endif()
-  add_compile_options($<$<COMPILE_LANGUAGE:C,CXX>:${_spool_san_flags}>)
+  # Quoted: an unquoted list inside the generator expression is split before
+  # the expression is evaluated, which breaks it.
+  add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:${_spool_san_flags}>")
   add_link_options(-fsanitize=${SPOOL_SANITIZE})
   message(STATUS "spool: sanitizers enabled: ${SPOOL_SANITIZE}")
 endif()
