@@ -5,9 +5,14 @@
 // Reward of one observed batch (n blocks of `block_bytes`, which lasted
 // `interval_ns` before the thread's list ran dry again):
 //
-//   amortisation = min(1, interval / target)      a refill costs roughly a
-//                  fixed ~1 µs; once batches last `target` that cost is noise
-//   memory       = n * block_bytes / max_batch_bytes
+//   amortisation = clamp(1 - log2(target / interval) / 8, 0, 1)
+//                  a refill costs a roughly fixed ~1 µs, so refills per
+//                  allocated byte halve with every doubling of the batch:
+//                  each doubling earns 1/8 until the batch lasts `target`,
+//                  where the refill cost is noise (log scale, so that arms
+//                  one doubling apart differ by a margin UCB1 can resolve)
+//   memory       = n * block_bytes / max_batch_bytes   (bytes parked in the
+//                  thread's list)
 //   reward       = clamp(amortisation - memory / 4, 0, 1)
 //
 // So the bandit prefers the smallest batch that lasts the target interval:
@@ -55,8 +60,8 @@ inline constexpr std::uint64_t kDecayPulls = 4096;
   return static_cast<std::uint64_t>(res);
 }
 
-// ln(n) in Q16 (n >= 1), error below 2^-14: log2 by repeated squaring.
-[[nodiscard]] constexpr std::uint64_t ln_q16(std::uint64_t n) noexcept {
+// log2(n) in Q16 (n >= 1), error below 2^-15: repeated squaring.
+[[nodiscard]] constexpr std::uint64_t log2_q16(std::uint64_t n) noexcept {
   if (n <= 1) return 0;
   std::uint32_t ip = 63;
   while (((n >> ip) & 1U) == 0) --ip;
@@ -71,9 +76,13 @@ inline constexpr std::uint64_t kDecayPulls = 4096;
       frac |= 1;
     }
   }
-  const std::uint64_t log2_q16 = (std::uint64_t{ip} << 16) | frac;
+  return (std::uint64_t{ip} << 16) | frac;
+}
+
+// ln(n) in Q16 (n >= 1).
+[[nodiscard]] constexpr std::uint64_t ln_q16(std::uint64_t n) noexcept {
   constexpr std::uint64_t kLn2Q32 = 2977044472ULL;  // ln 2 * 2^32
-  return static_cast<std::uint64_t>((u128{log2_q16} * kLn2Q32) >> 32);
+  return static_cast<std::uint64_t>((u128{log2_q16(n)} * kLn2Q32) >> 32);
 }
 
 // UCB1 exploration bonus sqrt(2 ln total / pulls) in Q16; pulls >= 1.
@@ -92,10 +101,12 @@ struct RefillRewardInputs {
 
 // Reward in Q16, 0..kQ16.
 [[nodiscard]] constexpr std::uint32_t refill_reward_q16(const RefillRewardInputs& in) noexcept {
-  if (in.target_ns == 0 || in.max_batch_bytes == 0) return 0;
-  const u128 amort = in.interval_ns >= in.target_ns
-                         ? u128{kQ16}
-                         : (u128{in.interval_ns} * kQ16) / in.target_ns;
+  if (in.target_ns == 0 || in.max_batch_bytes == 0 || in.interval_ns == 0) return 0;
+  u128 amort = kQ16;
+  if (in.interval_ns < in.target_ns) {
+    const std::uint64_t short_by = log2_q16(in.target_ns) - log2_q16(in.interval_ns);
+    amort = short_by / 8 >= kQ16 ? 0 : kQ16 - short_by / 8;
+  }
   const u128 mem = (u128{in.batch_bytes} * kQ16) / in.max_batch_bytes / 4;
   if (mem >= amort) return 0;
   return static_cast<std::uint32_t>(amort - mem);
