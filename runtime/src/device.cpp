@@ -65,11 +65,9 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
 }
 
 Device::~Device() {
-  // Stop a resident persistent kernel before the backend objects go away.
-  try {
-    impl_->park_persistent();
-  } catch (...) {
-  }
+  // The backend goes first: it drains pending work and delivers every
+  // completion (into the dispatcher, which must still exist) before it stops.
+  impl_.reset();
   dispatcher_.reset();
 }
 

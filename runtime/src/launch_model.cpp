@@ -112,6 +112,15 @@ void LaunchModel::observe(const ModelKey& key, LaunchMode m, std::uint32_t n, do
   std::lock_guard lk(mu_);
   Entry& e = entries_[key];
   const std::size_t i = idx(m);
+  // The first batch through a pipeline pays one-time costs (shader JIT,
+  // first touch of buffers): it is a warm-up, not an observation. launches
+  // and recorded share the per-launch pipeline; persistent has its own.
+  const std::size_t pipe = m == LaunchMode::persistent ? 1 : 0;
+  if (!e.warmed[pipe]) {
+    e.warmed[pipe] = true;
+    e.seen_at[i] = e.batches;
+    return;
+  }
   if (device_ns >= 0) e.kernel_ns = ewma(e.kernel_ns, device_ns / n, kAlphaKernel);
   const double setup_paid = paid_setup ? setup(m, false) : 0.0;
   const double per_item = std::max(0.0, (wall_ns - setup_paid) / n);

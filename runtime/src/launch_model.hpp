@@ -50,6 +50,7 @@ class LaunchModel {
     double kernel_ns = -1;                 // from device timestamps, < 0 unknown
     std::array<double, 3> per_item{-1, -1, -1};  // observed per-item cost, < 0 unknown
     std::array<std::uint64_t, 3> seen_at{0, 0, 0};
+    std::array<bool, 2> warmed{false, false};  // per-launch pipeline, persistent pipeline
     std::uint64_t batches = 0;
   };
   double overhead(LaunchMode m) const;  // profile's per-item overhead of m

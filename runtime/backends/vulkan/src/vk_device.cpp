@@ -122,7 +122,8 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view
   for (const auto& k : kernels::builtin_glsl()) {
     if (k.name == name) {
       auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
-                                                 k.launch_spirv, k.persistent_spirv, wg, VK_NULL_HANDLE);
+                                                 k.launch_spirv, k.persistent_spirv, wg,
+                                                 persistent_wg(), VK_NULL_HANDLE);
       builtin_cache_[key] = impl;
       return impl;
     }
@@ -145,7 +146,13 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_spirv(std::string name,
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg,
-                                        VK_NULL_HANDLE);
+                                        persistent_wg(), VK_NULL_HANDLE);
+}
+
+// On CPU devices (lavapipe) a persistent workgroup is one SIMD row: barriers
+// across more invocations cost coroutine switches on every poll.
+std::uint32_t VkDeviceImpl::persistent_wg() const noexcept {
+  return popts_.workgroup != 0 ? popts_.workgroup : (info().type == DeviceType::cpu ? 8u : 0u);
 }
 
 bool VkDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
@@ -247,6 +254,7 @@ PersistentOptions VkBackend::read_options() {
   o.groups = env_u32("SPOOL_PERSISTENT_GROUPS", o.groups);
   o.park_us = env_u32("SPOOL_PARK_US", o.park_us);
   o.watchdog_ms = env_u32("SPOOL_WATCHDOG_MS", o.watchdog_ms);
+  o.workgroup = env_u32("SPOOL_PERSISTENT_WG", o.workgroup);
   return o;
 }
 

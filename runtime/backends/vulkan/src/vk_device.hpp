@@ -27,6 +27,7 @@ struct PersistentOptions {
   std::uint32_t park_us = 2000;
   std::uint32_t watchdog_ms = 2000;
   std::uint32_t idle_limit = 1u << 26;  // empty polls before a workgroup parks itself
+  std::uint32_t workgroup = 0;          // persistent workgroup size (0: 8 on CPU devices)
 };
 
 class VkDeviceImpl final : public backend::DeviceImpl {
@@ -58,6 +59,7 @@ class VkDeviceImpl final : public backend::DeviceImpl {
                                    bool sequential, bool use_cache);
   void record_dispatch(VkCommandBuffer cb, const VkKernelImpl& k, const backend::PackedItem& it) const;
   void wait_fence(VkFence f, const char* what);
+  std::uint32_t persistent_wg() const noexcept;
   void check_items(const VkKernelImpl& k, std::span<const backend::PackedItem> items) const;
 
   // ---- vk_persistent.cpp ----

@@ -1,5 +1,6 @@
 #include "vk_kernel.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "vk_check.hpp"
@@ -53,8 +54,11 @@ std::string variant_string(std::uint32_t wg) { return "wg=" + std::to_string(wg)
 VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
                            std::span<const std::uint32_t> launch,
                            std::span<const std::uint32_t> persistent, std::uint32_t workgroup_size,
-                           VkPipelineCache cache)
-    : ctx_(std::move(ctx)), wg_(workgroup_size) {
+                           std::uint32_t persistent_workgroup_size, VkPipelineCache cache)
+    : ctx_(std::move(ctx)),
+      wg_(workgroup_size),
+      pwg_(persistent_workgroup_size != 0 ? std::min(persistent_workgroup_size, workgroup_size)
+                                          : workgroup_size) {
   const std::uint32_t max_wg = ctx_->physical().info.limits.max_workgroup_size;
   if (wg_ == 0 || wg_ > max_wg) {
     throw Error(Errc::invalid_argument,
@@ -88,7 +92,7 @@ VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::
                                           " argument bytes exceed a queue slot's " +
                                           std::to_string(kSlotArgBytes);
   } else {
-    Pipeline pp = make_pipeline(d, persistent, 16, wg_, cache);
+    Pipeline pp = make_pipeline(d, persistent, 16, pwg_, cache);
     persistent_layout_ = std::move(pp.layout);
     persistent_ = std::move(pp.pipeline);
     desc_.has_persistent = true;

@@ -35,7 +35,8 @@ class VkKernelImpl final : public backend::KernelImpl {
  public:
   VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
                std::span<const std::uint32_t> launch, std::span<const std::uint32_t> persistent,
-               std::uint32_t workgroup_size, VkPipelineCache cache);
+               std::uint32_t workgroup_size, std::uint32_t persistent_workgroup_size,
+               VkPipelineCache cache);
   const backend::KernelDesc& desc() const noexcept override { return desc_; }
 
   VkPipeline launch_pipeline() const noexcept { return launch_.get(); }
@@ -43,6 +44,7 @@ class VkKernelImpl final : public backend::KernelImpl {
   VkPipeline persistent_pipeline() const noexcept { return persistent_.get(); }
   VkPipelineLayout persistent_layout() const noexcept { return persistent_layout_.get(); }
   std::uint32_t workgroup_size() const noexcept { return wg_; }
+  std::uint32_t persistent_workgroup_size() const noexcept { return pwg_; }
   const Reflection& reflection() const noexcept { return refl_; }
   const Context* context() const noexcept { return ctx_.get(); }
   double compile_ns() const noexcept { return compile_ns_; }
@@ -52,6 +54,7 @@ class VkKernelImpl final : public backend::KernelImpl {
   backend::KernelDesc desc_;
   Reflection refl_;
   std::uint32_t wg_;
+  std::uint32_t pwg_;
   OwnedPipelineLayout launch_layout_;
   OwnedPipeline launch_;
   OwnedPipelineLayout persistent_layout_;

@@ -95,7 +95,7 @@ Reflection reflect_launch_abi(std::span<const std::uint32_t> spirv, const std::s
   const unsigned n = spvc_type_get_num_member_types(args_t);
   for (unsigned i = 0; i < n; ++i) {
     ArgSpec s;
-    const char* mname = spvc_compiler_get_member_name(comp, args_id, i);
+    const char* mname = spvc_compiler_get_member_name(comp, spvc_type_get_base_type_id(args_t), i);
     s.name = mname != nullptr && *mname != '\0' ? mname : "arg" + std::to_string(i);
     unsigned moff = 0;
     spvc_compiler_type_struct_member_offset(comp, args_t, i, &moff);

@@ -1,0 +1,203 @@
+#include "spool/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "mock_backend.hpp"
+#include "spool/device.hpp"
+#include "spool/error.hpp"
+#include "spool/runtime.hpp"
+#include "spool/telemetry.hpp"
+
+namespace {
+
+using spool::LaunchMode;
+using spool::test::MockBackend;
+using spool::test::MockDevice;
+
+struct Fixture {
+  MockDevice* dev = nullptr;
+  std::shared_ptr<spool::Device> device;
+  spool::Buffer x, y;
+  Fixture() {
+    std::vector<std::unique_ptr<spool::backend::Backend>> b;
+    b.push_back(std::make_unique<MockBackend>(&dev));
+    spool::RuntimeOptions o;
+    o.device_options.telemetry_path = std::string();
+    spool::Runtime rt(std::move(b), o);
+    device = rt.open_default();
+    x = device->buffer(1024);
+    y = device->buffer(1024);
+  }
+  spool::Batch batch(std::size_t n) {
+    spool::Batch b(device->kernel("axpy"));
+    for (std::size_t i = 0; i < n; ++i) {
+      b.add(64, {spool::arg(x), spool::arg(y), spool::arg(2.0f), spool::arg(64u)});
+    }
+    return b;
+  }
+};
+
+class CollectSink : public spool::TelemetrySink {
+ public:
+  void on_verdict(const spool::Verdict& v) override {
+    std::lock_guard lk(mu);
+    seen.push_back(v);
+  }
+  std::mutex mu;
+  std::vector<spool::Verdict> seen;
+};
+
+TEST(Dispatcher, SingleItemUsesLaunches) {
+  Fixture f;
+  const auto v = f.device->run(f.batch(1));
+  EXPECT_EQ(v.mode, LaunchMode::launches);
+  EXPECT_EQ(f.dev->calls.back().mode, LaunchMode::launches);
+  EXPECT_EQ(v.items_run, 1u);
+}
+
+TEST(Dispatcher, ModeFollowsPolicyOverCalibratedProfile) {
+  Fixture f;
+  // profile: L=10us, R=20us r=1us, P=200us p=0.2us
+  EXPECT_EQ(f.device->run(f.batch(2)).mode, LaunchMode::launches);     // 20 vs 22 vs 200.4
+  EXPECT_EQ(f.device->run(f.batch(8)).mode, LaunchMode::recorded);     // 80 vs 28 vs 201.6
+  EXPECT_EQ(f.device->run(f.batch(5000)).mode, LaunchMode::persistent);  // 50ms vs 5ms vs 1.2ms
+  ASSERT_EQ(f.dev->calls.size(), 3u);
+  EXPECT_EQ(f.dev->calls[2].mode, LaunchMode::persistent);
+  EXPECT_EQ(f.dev->calls[2].items, 5000u);
+}
+
+TEST(Dispatcher, VerdictCarriesPredictionsOfEveryMode) {
+  Fixture f;
+  const auto v = f.device->run(f.batch(8));
+  EXPECT_DOUBLE_EQ(v.predicted_ns[0], 80'000);
+  EXPECT_DOUBLE_EQ(v.predicted_ns[1], 28'000);
+  EXPECT_DOUBLE_EQ(v.predicted_ns[2], 201'600);
+  EXPECT_DOUBLE_EQ(v.measured_ns, 1'000);
+  EXPECT_EQ(v.kernel, "axpy");
+  EXPECT_EQ(v.variant, "wg=64");
+  EXPECT_EQ(v.device, "mock device");
+}
+
+TEST(Dispatcher, ResidentPersistentKernelDropsSetupFromPrediction) {
+  Fixture f;
+  f.dev->resident = true;
+  const auto v = f.device->run(f.batch(8));
+  EXPECT_DOUBLE_EQ(v.predicted_ns[2], 1'600);
+  EXPECT_EQ(v.mode, LaunchMode::persistent);
+}
+
+TEST(Dispatcher, ForcedModeIsHonouredAndMarked) {
+  Fixture f;
+  spool::SubmitOptions o;
+  o.force_mode = LaunchMode::recorded;
+  const auto v = f.device->run(f.batch(1), o);
+  EXPECT_EQ(v.mode, LaunchMode::recorded);
+  EXPECT_TRUE(v.forced);
+}
+
+TEST(Dispatcher, ForcingPersistentOnKernelWithoutVariantThrowsWithReason) {
+  Fixture f;
+  f.dev->persistent_kernel = false;
+  spool::SubmitOptions o;
+  o.force_mode = LaunchMode::persistent;
+  try {
+    f.device->run(f.batch(4), o);
+    FAIL() << "expected spool::Error";
+  } catch (const spool::Error& e) {
+    EXPECT_EQ(e.code(), spool::Errc::not_supported);
+    EXPECT_NE(std::string(e.what()).find("no persistent variant"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(f.dev->calls.empty());
+}
+
+TEST(Dispatcher, PersistentNeverChosenWhenKernelLacksVariant) {
+  Fixture f;
+  f.dev->persistent_kernel = false;
+  const auto v = f.device->run(f.batch(5000));
+  EXPECT_EQ(v.mode, LaunchMode::recorded);
+  EXPECT_LT(v.predicted_ns[2], 0);
+}
+
+TEST(Dispatcher, EmptyBatchCompletesWithoutExecuting) {
+  Fixture f;
+  const auto v = f.device->run(f.batch(0));
+  EXPECT_EQ(v.items, 0u);
+  EXPECT_TRUE(f.dev->calls.empty());
+}
+
+TEST(Dispatcher, EveryBatchReachesTelemetrySinks) {
+  Fixture f;
+  auto sink = std::make_shared<CollectSink>();
+  f.device->add_telemetry_sink(sink);
+  f.device->run(f.batch(1));
+  f.device->run(f.batch(8));
+  ASSERT_EQ(sink->seen.size(), 2u);
+  EXPECT_LT(sink->seen[0].batch_id, sink->seen[1].batch_id);
+  const std::string json = spool::to_json(sink->seen[1]);
+  EXPECT_NE(json.find("\"mode\":\"recorded\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"predicted_ns\":{\"launches\":80000.0"), std::string::npos) << json;
+}
+
+TEST(Dispatcher, LearnsObservedCostsAndChangesItsMind) {
+  Fixture f;
+  // Recorded batches of 8 really take 400 us (predicted: 28 us), launches
+  // take 80 us as predicted. The model folds the observations in, and its
+  // periodic re-measurement of the runner-up finds launches cheaper.
+  f.dev->scripted_wall_ns[0] = 80'000;
+  f.dev->scripted_wall_ns[1] = 400'000;
+  EXPECT_EQ(f.device->run(f.batch(8)).mode, LaunchMode::recorded);  // warm-up, not folded in
+  EXPECT_EQ(f.device->run(f.batch(8)).mode, LaunchMode::recorded);  // observed: 47.5 us/item
+  const auto v = f.device->run(f.batch(8));
+  EXPECT_DOUBLE_EQ(v.predicted_ns[1], 400'000);  // prediction now matches what was measured
+  int launches_after = 0;
+  for (int i = 0; i < 200; ++i) {
+    if (f.device->run(f.batch(8)).mode == LaunchMode::launches) ++launches_after;
+  }
+  EXPECT_GT(launches_after, 120) << "the dispatcher kept choosing the slow mode";
+}
+
+TEST(Dispatcher, ConcurrentSubmittersAllComplete) {
+  Fixture f;
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        if (f.device->run(f.batch(3)).items_run == 3) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(f.dev->calls.size(), 200u);
+}
+
+TEST(Runtime, SelectorPicksByNameOrIndexAndRejectsUnknown) {
+  std::vector<std::unique_ptr<spool::backend::Backend>> b;
+  b.push_back(std::make_unique<MockBackend>(nullptr));
+  spool::Runtime rt(std::move(b));
+  EXPECT_EQ(rt.select("0"), 0u);
+  EXPECT_EQ(rt.select("MOCK"), 0u);
+  EXPECT_THROW(rt.select("7"), spool::Error);
+  try {
+    rt.select("radeon");
+    FAIL();
+  } catch (const spool::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no device matches 'radeon'"), std::string::npos);
+  }
+}
+
+TEST(Runtime, NoBackendsMeansClearError) {
+  spool::Runtime rt({});
+  try {
+    rt.open_default();
+    FAIL();
+  } catch (const spool::Error& e) {
+    EXPECT_EQ(e.code(), spool::Errc::not_supported);
+  }
+}
+
+}  // namespace
