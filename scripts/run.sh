@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default --target spool_policy_table -j "$(nproc)"
-exec ./build/default/samples/policy_table/spool_policy_table "$@"
+cmake --build --preset default --target spool_heat_chain -j "$(nproc)"
+exec ./build/default/samples/heat_chain/spool_heat_chain "$@"
