@@ -1,0 +1,318 @@
+#include "cu_device.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "cu_check.hpp"
+#include "spool/cuda/backend.hpp"
+#include "spool/error.hpp"
+
+namespace spool::cuda {
+
+namespace {
+
+constexpr std::uint32_t kDefaultBlock = 64;
+
+// A device buffer (cudaMalloc) or a mapped pinned host buffer (host visible).
+class CuBufferImpl final : public backend::BufferImpl {
+ public:
+  CuBufferImpl(int device, std::uint64_t bytes, bool host_visible) : size_(bytes) {
+    SPOOL_CUDA(cudaSetDevice(device));
+    const std::size_t n = std::max<std::uint64_t>(bytes, 4);
+    if (host_visible) {
+      SPOOL_CUDA(cudaHostAlloc(&host_, n, cudaHostAllocMapped | cudaHostAllocPortable));
+      void* d = nullptr;
+      const cudaError_t e = cudaHostGetDevicePointer(&d, host_, 0);
+      if (e != cudaSuccess) {
+        cudaFreeHost(host_);
+        throw_cuda(e, "cudaHostGetDevicePointer(&d, host_, 0)", __FILE__, __LINE__);
+      }
+      dev_ = d;
+    } else {
+      SPOOL_CUDA(cudaMalloc(&dev_, n));
+    }
+  }
+  ~CuBufferImpl() override {
+    // Unchecked on purpose: destructors must not throw, and a sticky error
+    // is reported by the next checked call.
+    if (host_ != nullptr) {
+      cudaFreeHost(host_);
+    } else if (dev_ != nullptr) {
+      cudaFree(dev_);
+    }
+  }
+  std::uint64_t size() const noexcept override { return size_; }
+  void* host_ptr() const noexcept override { return host_; }
+  std::uint64_t device_address() const noexcept override {
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(dev_));
+  }
+
+ private:
+  std::uint64_t size_;
+  void* host_ = nullptr;
+  void* dev_ = nullptr;
+};
+
+std::string hex_uuid(const cudaUUID_t& u) {
+  std::string s;
+  char b[3];
+  for (int i = 0; i < 16; ++i) {
+    std::snprintf(b, sizeof b, "%02x", static_cast<unsigned>(static_cast<unsigned char>(u.bytes[i])));
+    s += b;
+  }
+  return s;
+}
+
+std::string cuda_version_string(int v) {
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+}  // namespace
+
+CuKernelImpl::CuKernelImpl(int device, const kernels::BuiltinCuda& k, const ArgLayout& layout,
+                           std::uint32_t block)
+    : device_(device), launch_(k.launch), persistent_(k.persistent), block_(block) {
+  validate_layout(layout, abi::ring::kArgsBytes, k.args_size);
+  desc_.name = k.name;
+  desc_.variant = "wg=" + std::to_string(block);
+  desc_.source_hash = kernels::builtin_cuda_source_hash();
+  desc_.args = layout.args;
+  desc_.arg_block_size = layout.block_size;
+  desc_.has_persistent = k.persistent != nullptr;
+  if (!desc_.has_persistent) desc_.persistent_unavailable_reason = "no persistent variant compiled";
+}
+
+CuDeviceImpl::CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po)
+    : ordinal_(ordinal), info_(std::move(info)), popts_(po) {
+  SPOOL_CUDA(cudaSetDevice(ordinal_));
+  SPOOL_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  SPOOL_CUDA(cudaStreamCreateWithFlags(&pstream_, cudaStreamNonBlocking));
+  SPOOL_CUDA(cudaEventCreate(&ev_start_));
+  SPOOL_CUDA(cudaEventCreate(&ev_stop_));
+  const std::uint32_t cap = std::bit_ceil(std::max<std::uint32_t>(popts_.slots, 2));
+  void* host = nullptr;
+  SPOOL_CUDA(cudaHostAlloc(&host, RingBook::bytes_for(cap), cudaHostAllocMapped | cudaHostAllocPortable));
+  ring_host_ = static_cast<std::uint32_t*>(host);
+  void* dev = nullptr;
+  SPOOL_CUDA(cudaHostGetDevicePointer(&dev, host, 0));
+  ring_device_ = static_cast<std::uint32_t*>(dev);
+  book_.emplace(ring_host_, cap);
+  book_->reset(popts_.idle_limit);
+  engine_ = std::thread([this] { engine_main(); });
+}
+
+CuDeviceImpl::~CuDeviceImpl() {
+  {
+    std::unique_lock lk(mu_);
+    try {
+      park_locked(lk);
+    } catch (...) {
+    }
+    book_->fail_all("device closed before the item ran");
+    stop_ = true;
+  }
+  engine_cv_.notify_all();
+  if (engine_.joinable()) engine_.join();
+  for (auto& [fn, res] : book_->take_ready()) fn(std::move(res));
+  cudaSetDevice(ordinal_);
+  if (!hung_) {
+    cudaStreamSynchronize(pstream_);
+    cudaFreeHost(ring_host_);
+  }  // a hung kernel may still write the ring: leak it rather than corrupt memory
+  for (std::size_t i = 0; i < graphs_.size(); ++i) destroy_graph(i);
+  cudaEventDestroy(ev_start_);
+  cudaEventDestroy(ev_stop_);
+  cudaStreamDestroy(stream_);
+  cudaStreamDestroy(pstream_);
+}
+
+std::string CuDeviceImpl::identity() const {
+  return "cuda|" + info_.uuid + "|" + info_.name + "|" + info_.driver_version + "|" + info_.api_version;
+}
+
+std::shared_ptr<backend::BufferImpl> CuDeviceImpl::create_buffer(std::uint64_t bytes, bool host_visible) {
+  return std::make_shared<CuBufferImpl>(ordinal_, bytes, host_visible);
+}
+
+std::vector<std::string> CuDeviceImpl::builtin_kernels() const {
+  std::size_t n = 0;
+  const auto* t = kernels::builtin_cuda(&n);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) out.emplace_back(t[i].name);
+  return out;
+}
+
+std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_builtin(std::string_view name,
+                                                                const backend::KernelVariant& v) {
+  const std::uint32_t block = v.workgroup_size != 0 ? v.workgroup_size : kDefaultBlock;
+  if (block > info_.limits.max_workgroup_size || block % 32 != 0) {
+    throw Error(Errc::invalid_argument,
+                "block size " + std::to_string(block) + " must be a multiple of 32 and at most " +
+                    std::to_string(info_.limits.max_workgroup_size),
+                "load_builtin", {}, __FILE__, __LINE__);
+  }
+  const std::string key = std::string(name) + "/" + std::to_string(block);
+  std::lock_guard lk(mu_);
+  if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
+  std::size_t n = 0;
+  const auto* t = kernels::builtin_cuda(&n);
+  std::string known;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (t[i].name == name) {
+      const ArgLayout* layout = find_layout(name);
+      if (layout == nullptr) {
+        throw Error(Errc::not_supported, "kernel '" + std::string(name) + "' has no declared argument layout",
+                    "load_builtin", {}, __FILE__, __LINE__);
+      }
+      auto impl = std::make_shared<CuKernelImpl>(ordinal_, t[i], *layout, block);
+      builtin_cache_[key] = impl;
+      return impl;
+    }
+    known += (known.empty() ? "" : ", ") + std::string(t[i].name);
+  }
+  throw Error(Errc::invalid_argument, "unknown kernel '" + std::string(name) + "' (built-in: " + known + ")",
+              "load_builtin", {}, __FILE__, __LINE__);
+}
+
+std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_spirv(std::string name,
+                                                              std::span<const std::uint32_t>,
+                                                              std::span<const std::uint32_t>,
+                                                              const backend::KernelVariant&) {
+  throw Error(Errc::not_supported, "the CUDA backend cannot load SPIR-V (kernel '" + name + "')",
+              "load_spirv", {}, __FILE__, __LINE__);
+}
+
+bool CuDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
+  std::lock_guard lk(mu_);
+  return resident_ == &k;
+}
+
+void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
+  const auto* k = dynamic_cast<const CuKernelImpl*>(req.kernel);
+  if (k == nullptr || k->device() != ordinal_) {
+    throw Error(Errc::invalid_argument, "kernel was not loaded on this device (" + info_.name + ")",
+                "execute", {}, __FILE__, __LINE__);
+  }
+  check_items(k->desc().name, req.items, k->desc().arg_block_size,
+              std::uint64_t{k->block()} * 0x7fffffffull);
+  if (mode == LaunchMode::persistent) {
+    push_persistent(*k, req, std::move(done));
+    return;
+  }
+  backend::ExecResult r;
+  {
+    std::unique_lock lk(mu_);
+    if (hung_) {
+      throw Error(Errc::device_lost, "the device's persistent kernel is hung; no work can be queued",
+                  "execute", {}, __FILE__, __LINE__);
+    }
+    park_locked(lk);
+    SPOOL_CUDA(cudaSetDevice(ordinal_));
+    check_pending(__FILE__, __LINE__);
+    r = mode == LaunchMode::launches ? run_launches(*k, req.items)
+                                     : run_recorded(*k, req.items, req.sequential, true);
+  }
+  engine_cv_.notify_all();
+  done(std::move(r));
+}
+
+// ---- backend ----
+
+namespace {
+
+std::uint32_t env_u32(const char* name, std::uint32_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long x = std::strtoul(v, &end, 10);
+  if (*end != '\0' || x > 0xffffffffu) {
+    throw Error(Errc::invalid_argument, std::string(name) + "='" + v + "' is not an unsigned integer",
+                "getenv", {}, __FILE__, __LINE__);
+  }
+  return static_cast<std::uint32_t>(x);
+}
+
+class CuBackend final : public backend::Backend {
+ public:
+  BackendKind kind() const noexcept override { return BackendKind::cuda; }
+
+  std::vector<DeviceInfo> enumerate(std::string* why_none) override {
+    std::vector<DeviceInfo> out;
+    ordinals_.clear();
+    auto none = [&](std::string why) {
+      if (why_none != nullptr) *why_none = std::move(why);
+      return out;
+    };
+    try {
+      int count = 0;
+      const cudaError_t e = cudaGetDeviceCount(&count);
+      if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice || e == cudaErrorInitializationError ||
+          e == cudaErrorSystemDriverMismatch || e == cudaErrorCompatNotSupportedOnDevice) {
+        (void)cudaGetLastError();
+        return none(std::string(e == cudaErrorNoDevice ? "no CUDA device: " : "no CUDA driver: ") +
+                    error_name(e));
+      }
+      if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        return none(std::string("CUDA unavailable: cudaGetDeviceCount failed: ") + error_name(e));
+      }
+      if (count == 0) return none("no CUDA device");
+      int driver = 0, runtime = 0;
+      SPOOL_CUDA(cudaDriverGetVersion(&driver));
+      SPOOL_CUDA(cudaRuntimeGetVersion(&runtime));
+      for (int i = 0; i < count; ++i) {
+        cudaDeviceProp p{};
+        SPOOL_CUDA(cudaGetDeviceProperties(&p, i));
+        DeviceInfo d;
+        d.name = p.name;
+        d.backend = BackendKind::cuda;
+        d.type = p.integrated != 0 ? DeviceType::integrated_gpu : DeviceType::discrete_gpu;
+        d.uuid = hex_uuid(p.uuid);
+        d.driver_version = "CUDA driver " + cuda_version_string(driver);
+        d.api_version = "CUDA runtime " + cuda_version_string(runtime) + ", sm_" +
+                        std::to_string(p.major) + std::to_string(p.minor);
+        d.limits.max_workgroup_size = static_cast<std::uint32_t>(p.maxThreadsPerBlock);
+        d.limits.max_push_constant_bytes = 4096;  // kernel parameter space
+        d.limits.compute_units = static_cast<std::uint32_t>(p.multiProcessorCount);
+        d.limits.max_buffer_bytes = p.totalGlobalMem;
+        out.push_back(std::move(d));
+        ordinals_.push_back(i);
+      }
+    } catch (const Error& err) {
+      out.clear();
+      ordinals_.clear();
+      return none(std::string("CUDA unavailable: ") + err.what());
+    }
+    return out;
+  }
+
+  std::unique_ptr<backend::DeviceImpl> open(std::size_t index) override {
+    if (index >= ordinals_.size()) {
+      throw Error(Errc::invalid_argument, "CUDA device index out of range", "open", {}, __FILE__, __LINE__);
+    }
+    std::string why;
+    auto infos = enumerate(&why);
+    if (index >= infos.size()) {
+      throw Error(Errc::device_lost, "CUDA device " + std::to_string(index) + " disappeared: " + why, "open",
+                  {}, __FILE__, __LINE__);
+    }
+    PersistentOptions o;
+    o.slots = env_u32("SPOOL_QUEUE_SLOTS", o.slots);
+    o.blocks = env_u32("SPOOL_PERSISTENT_GROUPS", o.blocks);
+    o.park_us = env_u32("SPOOL_PARK_US", o.park_us);
+    o.watchdog_ms = env_u32("SPOOL_WATCHDOG_MS", o.watchdog_ms);
+    return std::make_unique<CuDeviceImpl>(ordinals_[index], std::move(infos[index]), o);
+  }
+
+ private:
+  std::vector<int> ordinals_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend::Backend> make_backend() { return std::make_unique<CuBackend>(); }
+
+}  // namespace spool::cuda
