@@ -29,7 +29,7 @@ constexpr std::uint32_t kEpochEvents = 8;  // events per class between decisions
 
 enum State : int { kNotStarted, kStarting, kRunning, kStopped, kFailed };
 
-constinit MpscRing<RefillEvent, 4096> g_ring;
+constinit MpscRing<RefillEvent, 8192> g_ring;
 constinit std::atomic<std::uint16_t> g_policy[kClassCount];  // 0 = default
 constinit std::atomic<int> g_state{kNotStarted};
 constinit std::atomic<bool> g_allowed{false};
@@ -76,7 +76,8 @@ void consume(const RefillEvent& e) noexcept {
   const long target_us = option(Option::learn_target_us);
   const pol::RefillRewardInputs in{
       e.since_last_ns, block * e.count,
-      static_cast<std::uint64_t>(target_us > 0 ? target_us : 1) * 1000, max_batch_bytes()};
+      static_cast<std::uint64_t>(target_us > 0 ? target_us : 1) * 1000, max_batch_bytes(),
+      e.count, (e.flags & kEventFinal) != 0 ? e.unused : 0U};
   pol::record_reward(l.bandit, pol::arm_for_count(e.count), pol::refill_reward_q16(in));
   if (++l.epoch < kEpochEvents) return;
   l.epoch = 0;

@@ -11,11 +11,13 @@ namespace spool::alloc::detail {
 // One refill, as seen by the refill engine. Copied by value into the ring.
 struct RefillEvent {
   std::uint8_t cls = 0;
-  std::uint8_t reserved = 0;
-  std::uint16_t count = 0;          // size of the batch that just ran dry
-  std::uint32_t miss_streak = 0;    // consecutive refills closer than the target interval
+  std::uint8_t flags = 0;           // kEventFinal: the thread exited before the batch ran dry
+  std::uint16_t count = 0;          // size of the batch that just ran dry (or was abandoned)
+  std::uint16_t miss_streak = 0;    // consecutive refills closer than the target interval
+  std::uint16_t unused = 0;         // final events: blocks of the batch never used
   std::uint64_t since_last_ns = 0;  // time since that batch was installed; 0 = first refill
 };
+inline constexpr std::uint8_t kEventFinal = 1;
 static_assert(sizeof(RefillEvent) == 16);
 
 // Contract A: never blocks; false when dropped (ring full).

@@ -38,6 +38,7 @@ struct ThreadState {
   std::uint32_t cap[kClassCount] = {};
   std::uint32_t last_count[kClassCount] = {};
   std::uint32_t streak[kClassCount] = {};
+  std::uint32_t sample = 0;  // events are sampled: one refill in kEventSample
   std::uint64_t last_refill_ns[kClassCount] = {};
 };
 constinit thread_local ThreadState tls_state SPOOL_ALLOC_TLS_MODEL{};
@@ -109,12 +110,32 @@ void ensure_registered() noexcept {
   ts.registered = true;
 }
 
-// Gives the whole list of every class back to the backend.
+bool learning() noexcept { return option(Option::learner) != 0; }
+
+// One refill in kEventSample becomes an event: an unbiased sample keeps the
+// learner well under 1 % of a core and the ring from overflowing when threads
+// churn (every thread start refills every class it touches).
+constexpr std::uint32_t kEventSample = 16;
+bool sampled(ThreadState& ts) noexcept { return ++ts.sample % kEventSample == 0; }
+
+// Gives the whole list of every class back to the backend. A batch that never
+// ran dry is reported too (with how much of it was left), or the learner
+// would only ever hear about batches that were too small.
 void flush_lists(ThreadState& ts) noexcept {
+  const std::uint64_t now = now_ns();
   for (unsigned cls = 0; cls < kClassCount; ++cls) {
     void* head = nullptr;
     void* tail = nullptr;
     const std::uint32_t n = detach_chain(cls, 0xFFFF'FFFFU, &head, &tail);
+    if (ts.last_refill_ns[cls] != 0 && ts.last_count[cls] != 0 && learning() && sampled(ts)) {
+      RefillEvent ev{};
+      ev.cls = static_cast<std::uint8_t>(cls);
+      ev.flags = kEventFinal;
+      ev.count = static_cast<std::uint16_t>(ts.last_count[cls]);
+      ev.unused = static_cast<std::uint16_t>(n < ts.last_count[cls] ? n : ts.last_count[cls]);
+      ev.since_last_ns = now - ts.last_refill_ns[cls];
+      push_event(ev);
+    }
     if (n != 0) {
       backend_give(cls, head, tail, n);
       bump(g_counters[cls].flushes);
@@ -206,12 +227,14 @@ void* refill_and_alloc(unsigned cls) noexcept {
   const long target_us = option(Option::learn_target_us);
   const std::uint64_t target = static_cast<std::uint64_t>(target_us > 0 ? target_us : 1) * 1000;
   ts.streak[cls] = (since != 0 && since < target) ? ts.streak[cls] + 1 : 0;
-  RefillEvent ev{};
-  ev.cls = static_cast<std::uint8_t>(cls);
-  ev.count = static_cast<std::uint16_t>(ts.last_count[cls]);
-  ev.miss_streak = ts.streak[cls];
-  ev.since_last_ns = since;
-  push_event(ev);
+  if (learning() && sampled(ts)) {
+    RefillEvent ev{};
+    ev.cls = static_cast<std::uint8_t>(cls);
+    ev.count = static_cast<std::uint16_t>(ts.last_count[cls]);
+    ev.miss_streak = static_cast<std::uint16_t>(ts.streak[cls] < 0xFFFF ? ts.streak[cls] : 0xFFFF);
+    ev.since_last_ns = since;
+    push_event(ev);
+  }
   ts.last_refill_ns[cls] = now;
   ts.last_count[cls] = c.n;
 

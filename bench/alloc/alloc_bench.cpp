@@ -5,7 +5,11 @@
 //       frees its predecessor's blocks. Prints allocations per second.
 //   mixed <ops>  one thread, 8192 slots; each step frees the slot if it holds
 //       a block, else allocates 16..1040 B into it. Prints operations per second.
+//   prodcons <seconds>  one thread allocates 16..256 B blocks, another frees
+//       them (handed over through an SPSC ring): every block is freed by a
+//       thread that did not allocate it. Prints allocations per second.
 // run.sh runs every allocator side by side and prints the table.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -130,6 +134,52 @@ double mixed(std::uint64_t ops) {
   return static_cast<double>(ops) / elapsed;
 }
 
+double prodcons(double seconds) {
+  constexpr std::size_t kRing = 4096;
+  std::vector<std::atomic<void*>> ring(kRing);
+  for (auto& r : ring) r.store(nullptr);
+  std::atomic<bool> stop{false};
+  std::uint64_t produced = 0;
+  const auto start = Clock::now();
+  std::thread consumer([&] {
+    std::size_t i = 0;
+    for (;;) {
+      void* p = ring[i].exchange(nullptr, std::memory_order_acquire);
+      if (p == nullptr) {
+        if (stop.load(std::memory_order_acquire)) {
+          bool any = false;
+          for (auto& r : ring) {
+            if (void* q = r.exchange(nullptr)) {
+              bench_free(q);
+              any = true;
+            }
+          }
+          if (!any) return;
+        }
+        continue;
+      }
+      bench_free(p);
+      i = (i + 1) % kRing;
+    }
+  });
+  Rng r{0xABCDEFULL};
+  const auto end = start + std::chrono::duration<double>(seconds);
+  std::size_t i = 0;
+  while ((produced & 1023) != 0 || Clock::now() < end) {
+    const std::size_t n = 16 + r.next() % 241;
+    void* p = touch(bench_malloc(n), n);
+    while (ring[i].load(std::memory_order_relaxed) != nullptr) {
+    }
+    ring[i].store(p, std::memory_order_release);
+    i = (i + 1) % kRing;
+    ++produced;
+  }
+  stop.store(true, std::memory_order_release);
+  consumer.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  return static_cast<double>(produced) / elapsed;
+}
+
 void print_learner() {
 #if defined(SPOOL_BENCH_SPOOL)
   const auto s = spool::alloc::stats();
@@ -165,6 +215,8 @@ int main(int argc, char** argv) {
   } else if (what == "mixed") {
     const auto ops = static_cast<std::uint64_t>(std::atoll(argv[2]));
     std::printf("%s mixed threads=1 rate=%.0f\n", kName, mixed(ops));
+  } else if (what == "prodcons") {
+    std::printf("%s prodcons threads=2 rate=%.0f\n", kName, prodcons(std::atof(argv[2])));
   } else {
     return 2;
   }

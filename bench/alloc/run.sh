@@ -2,7 +2,7 @@
 # Runs the allocator benchmarks side by side and prints one table.
 # Usage: bench/alloc/run.sh [build-dir] [seconds-per-larson-run] [mixed-ops]
 #   build dir defaults to build/default (cmake --preset default && cmake --build --preset default)
-# Columns: allocations (Larson) or operations (random-mixed) per second, and
+# Columns: allocations (Larson, prodcons) or operations (random-mixed) per second, and
 # the ratio of each allocator to mimalloc on the same run. "spool-fixed" is
 # the pool with the learner off (SPOOL_ALLOC_LEARNER=0: default refill counts).
 set -euo pipefail
@@ -24,7 +24,8 @@ run() {  # allocator, args...
 
 declare -A rate
 learner_lines=()
-for bench in "larson 1 $secs" "larson 2 $secs" "mixed $ops"; do
+benches=("larson 1 $secs" "larson 2 $secs" "mixed $ops" "prodcons $secs")
+for bench in "${benches[@]}"; do
   for a in "${allocs[@]}"; do
     [ -x "$dir/bench_alloc_${a%-fixed}" ] || continue
     out=$(run "$a" $bench)
@@ -37,9 +38,9 @@ done
 printf '\n%-22s' "benchmark"
 for a in "${allocs[@]}"; do printf '%14s' "$a"; done
 printf '\n'
-for bench in "larson 1 $secs" "larson 2 $secs" "mixed $ops"; do
+for bench in "${benches[@]}"; do
   set -- $bench
-  label="$1 $([ "$1" = larson ] && echo "${2}T" || echo "1T")"
+  case $1 in larson) label="larson ${2}T" ;; mixed) label="mixed 1T" ;; *) label="prodcons 2T" ;; esac
   printf '%-22s' "$label (M/s)"
   for a in "${allocs[@]}"; do
     r=${rate["$bench|$a"]:-}

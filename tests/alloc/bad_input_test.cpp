@@ -62,8 +62,9 @@ using BadInputDeathTest = ::testing::Test;
 
 TEST_F(BadInputDeathTest, CheckedFreeOfAForeignPointerAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  static int not_ours = 0;
-  EXPECT_DEATH(spool::alloc::deallocate_checked(&not_ours), "did not allocate");
+  alignas(16) static char not_ours[64];
+  void* volatile p = not_ours;
+  EXPECT_DEATH(spool::alloc::deallocate_checked(p), "did not allocate");
 }
 
 TEST_F(BadInputDeathTest, CheckedFreeOfAnInteriorPointerAborts) {
@@ -88,8 +89,9 @@ TEST_F(BadInputDeathTest, DoubleFreeAbortsInCheckedBuilds) {
 
 TEST_F(BadInputDeathTest, FreeOfAForeignPointerAbortsInCheckedBuilds) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  int local = 0;
-  EXPECT_DEATH(spool::alloc::deallocate(&local), "did not allocate");
+  alignas(16) static char foreign[64];
+  void* volatile p = foreign;  // opaque to the optimiser
+  EXPECT_DEATH(spool::alloc::deallocate(p), "did not allocate");
 }
 #endif
 

@@ -89,14 +89,36 @@ TEST_F(Refill, ThreadExitReturnsEveryCachedBlock) {
   EXPECT_EQ(c.depot_blocks, c.carved_blocks);
 }
 
-TEST_F(Refill, EveryRefillPushesOneEvent) {
+TEST_F(Refill, ThreadExitReportsBatchesThatNeverRanDry) {
+  spool::alloc::set_option(Option::refill, 32);
+  std::thread([] {
+    // 64 classes, one refill each, then 64 batches abandoned at exit:
+    // 128 candidates, one in 16 sampled.
+    for (std::size_t size = 16; size <= 1024; size += 16) {
+      spool::alloc::deallocate(spool::alloc::allocate(size));
+    }
+  }).join();
+  EXPECT_EQ(d::learner_drain(), 8u);
+}
+
+TEST_F(Refill, NoEventsArePushedWhenTheLearnerIsOff) {
+  spool::alloc::set_option(Option::learner, 0);
+  const auto before = d::learner_counters();
+  void* p = spool::alloc::allocate(444);
+  const auto after = d::learner_counters();
+  EXPECT_EQ(after.pushed + after.dropped, before.pushed + before.dropped);
+  spool::alloc::deallocate(p);
+  spool::alloc::set_option(Option::learner, 1);
+}
+
+TEST_F(Refill, OneRefillInSixteenPushesAnEvent) {
   const auto before = d::learner_counters();
   spool::alloc::set_option(Option::refill, 2);
   std::vector<void*> v;
-  for (int i = 0; i < 10; ++i) v.push_back(spool::alloc::allocate(900));  // 5 refills
+  for (int i = 0; i < 80; ++i) v.push_back(spool::alloc::allocate(900));  // 40 refills
   const auto after = d::learner_counters();
-  EXPECT_EQ(after.pushed + after.dropped - before.pushed - before.dropped, 5u);
-  EXPECT_EQ(d::learner_drain(), 5u);
+  EXPECT_EQ(after.pushed + after.dropped - before.pushed - before.dropped, 2u);  // 1 in 16
+  EXPECT_EQ(d::learner_drain(), 2u);
   for (void* p : v) spool::alloc::deallocate(p);
 }
 

@@ -49,6 +49,9 @@ TEST(RefillBandit, RewardGainsAnEighthPerDoublingUpToTheTargetAndPaysForMemory) 
   EXPECT_EQ(p::refill_reward_q16(costly), p::kQ16 * 3 / 4);
   EXPECT_EQ(p::refill_reward_q16({0, 1000, 100, 1000}), 0u);
   EXPECT_EQ(p::refill_reward_q16({5, 5, 0, 0}), 0u);  // no scale: no reward
+  // A batch abandoned half unused at thread exit loses a quarter.
+  EXPECT_EQ(p::refill_reward_q16({10'000, 0, 100, 1000, 64, 32}), p::kQ16 * 3 / 4);
+  EXPECT_EQ(p::refill_reward_q16({10'000, 0, 100, 1000, 64, 640}), p::kQ16 / 2);  // clamped
 }
 
 TEST(RefillBandit, FeasibleArmsRespectTheBatchByteLimit) {

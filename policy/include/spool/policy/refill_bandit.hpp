@@ -13,7 +13,9 @@
 //                  one doubling apart differ by a margin UCB1 can resolve)
 //   memory       = n * block_bytes / max_batch_bytes   (bytes parked in the
 //                  thread's list)
-//   reward       = clamp(amortisation - memory / 4, 0, 1)
+//   waste        = unused / n   (the thread exited with part of the batch
+//                  never used: carving and returning it was wasted work)
+//   reward       = clamp(amortisation - memory / 4 - waste / 2, 0, 1)
 //
 // So the bandit prefers the smallest batch that lasts the target interval:
 // growing past it only adds retained memory, staying below it refills too
@@ -43,6 +45,22 @@ inline constexpr std::uint64_t kDecayPulls = 4096;
 // floor(sqrt(v)), exact for every 128-bit v.
 [[nodiscard]] constexpr std::uint64_t isqrt(u128 v) noexcept {
   if (v < 2) return static_cast<std::uint64_t>(v);
+  if (v <= ~std::uint64_t{0}) {  // common case: 64-bit loop
+    std::uint64_t rem = static_cast<std::uint64_t>(v);
+    std::uint64_t res = 0;
+    std::uint64_t bit = std::uint64_t{1} << 62;
+    while (bit > rem) bit >>= 2;
+    while (bit != 0) {
+      if (rem >= res + bit) {
+        rem -= res + bit;
+        res = (res >> 1) + bit;
+      } else {
+        res >>= 1;
+      }
+      bit >>= 2;
+    }
+    return res;
+  }
   // Bit-by-bit method: no overflow, no floating point.
   u128 rem = v;
   u128 res = 0;
@@ -97,6 +115,8 @@ struct RefillRewardInputs {
   std::uint64_t batch_bytes = 0;      // n * block size
   std::uint64_t target_ns = 0;        // interval at which refill cost is negligible
   std::uint64_t max_batch_bytes = 0;  // memory scale
+  std::uint64_t batch_blocks = 0;     // n (only needed with unused_blocks)
+  std::uint64_t unused_blocks = 0;    // blocks of the batch never used
 };
 
 // Reward in Q16, 0..kQ16.
@@ -107,9 +127,14 @@ struct RefillRewardInputs {
     const std::uint64_t short_by = log2_q16(in.target_ns) - log2_q16(in.interval_ns);
     amort = short_by / 8 >= kQ16 ? 0 : kQ16 - short_by / 8;
   }
-  const u128 mem = (u128{in.batch_bytes} * kQ16) / in.max_batch_bytes / 4;
-  if (mem >= amort) return 0;
-  return static_cast<std::uint32_t>(amort - mem);
+  u128 cost = (u128{in.batch_bytes} * kQ16) / in.max_batch_bytes / 4;
+  if (in.batch_blocks != 0) {
+    const std::uint64_t unused =
+        in.unused_blocks < in.batch_blocks ? in.unused_blocks : in.batch_blocks;
+    cost += (u128{unused} * kQ16) / in.batch_blocks / 2;
+  }
+  if (cost >= amort) return 0;
+  return static_cast<std::uint32_t>(amort - cost);
 }
 
 // Arm whose count is the largest not above `count` (arm 0 for smaller counts).
@@ -180,8 +205,9 @@ constexpr void record_reward(RefillBandit& b, std::size_t arm, std::uint32_t rew
   if (best != n) return best;
   u128 best_score = 0;
   best = 0;
+  const u128 two_ln = (u128{2} * ln_q16(b.total)) << 16;  // once, not per arm
   for (std::size_t i = 0; i < n; ++i) {
-    const u128 score = u128{mean_q16(b.arms[i])} + ucb1_bonus_q16(b.total, b.arms[i].pulls);
+    const u128 score = u128{mean_q16(b.arms[i])} + isqrt(two_ln / b.arms[i].pulls);
     if (i == 0 || score > best_score) {
       best_score = score;
       best = i;
