@@ -86,17 +86,20 @@ ALTER TABLE rejections RENAME TO v1_rejections;
   db.exec(copy.c_str(), "migrate v1->v2: copy rows");
 }
 
-bool has_table(sql::Db& db, const char* name) {
-  sql::Use s(db.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1"));
-  s->bind(1, std::string_view(name));
-  return s->step();
-}
+// Whether schema_version exists, and how many user tables there are: one
+// statement, so one consistent snapshot even while another process creates
+// the schema.
+struct Tables {
+  bool has_schema_version = false;
+  std::int64_t user_tables = 0;
+};
 
-std::int64_t user_table_count(sql::Db& db) {
+Tables tables(sql::Db& db) {
   sql::Use s(db.stmt(
-      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"));
+      "SELECT count(*) FILTER (WHERE name = 'schema_version'), count(*) FROM sqlite_master "
+      "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"));
   s->step();
-  return s->int64(0);
+  return Tables{s->int64(0) != 0, s->int64(1)};
 }
 
 }  // namespace
@@ -111,8 +114,9 @@ int version(sql::Db& db) {
 }
 
 bool check_compatible(sql::Db& db) {
-  if (!has_table(db, "schema_version")) {
-    if (user_table_count(db) != 0) {
+  const Tables t = tables(db);
+  if (!t.has_schema_version) {
+    if (t.user_tables != 0) {
       throw Error("open",
                   "this SQLite database is not a Spool autotune store (it has tables but no "
                   "schema_version table); it was left untouched",

@@ -60,14 +60,14 @@ Db::~Db() {
   sqlite3_close(db_);
 }
 
-void Db::fail(int rc, const char* call) const {
+void Db::fail(int rc, const std::string& call) const {
   const int ext = sqlite3_extended_errcode(db_);
   // The handle's error may belong to an older call when rc came from elsewhere.
   const bool same = (ext & 0xff) == (rc & 0xff);
   throw Error(call, same ? ext : rc, same ? sqlite3_errmsg(db_) : sqlite3_errstr(rc), path_);
 }
 
-void Db::check(int rc, const char* call) const {
+void Db::check(int rc, const std::string& call) const {
   if (rc != SQLITE_OK) fail(rc, call);
 }
 
@@ -77,7 +77,8 @@ void Db::exec(const char* sql, const char* call) {
   if (rc != SQLITE_OK) {
     const std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    throw Error(call, sqlite3_extended_errcode(db_), msg, path_);
+    throw Error(std::string(call) + " [" + std::string(sql).substr(0, 60) + "]",
+                sqlite3_extended_errcode(db_), msg, path_);
   }
 }
 
@@ -95,7 +96,7 @@ Stmt::Stmt(Db& db, const char* sql) : db_(db), sql_(sql) {
   if (rc != SQLITE_OK) {
     sqlite3_finalize(st_);
     st_ = nullptr;
-    db_.fail(rc, "sqlite3_prepare_v3");
+    db_.fail(rc, "sqlite3_prepare_v3 [" + sql_.substr(0, 60) + "]");
   }
 }
 
@@ -124,7 +125,7 @@ bool Stmt::step() {
   const int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  db_.fail(rc, "sqlite3_step");
+  db_.fail(rc, "sqlite3_step [" + sql_.substr(0, 60) + "]");
 }
 
 void Stmt::run() {

@@ -33,8 +33,8 @@ class Db {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   // Throws Error(call, extended code, errmsg, path) unless rc is one of ok values.
-  void check(int rc, const char* call) const;
-  [[noreturn]] void fail(int rc, const char* call) const;
+  void check(int rc, const std::string& call) const;
+  [[noreturn]] void fail(int rc, const std::string& call) const;
   // Runs SQL with no result rows (may hold several statements).
   void exec(const char* sql, const char* call);
   // The cached prepared statement for `sql` (prepared on first use), reset and unbound.

@@ -1,8 +1,11 @@
 // Opening (corrupt-file fallback, WAL, schema) and the keyed lookups/updates.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "schema.hpp"
@@ -53,11 +56,30 @@ void configure(sql::Db& db, bool memory) {
   db.exec("PRAGMA synchronous = NORMAL", "PRAGMA synchronous");
 }
 
-std::unique_ptr<sql::Db> open_db(const std::string& path, bool memory) {
+std::unique_ptr<sql::Db> open_db_once(const std::string& path, bool memory) {
   auto db = std::make_unique<sql::Db>(memory ? std::string(":memory:") : path, kOpenFlags);
   configure(*db, memory);
   schema::prepare(*db);
   return db;
+}
+
+// While other processes open the same file (switching it to WAL, creating or
+// migrating the schema), some steps report SQLITE_BUSY at once instead of
+// calling the busy handler; the whole open is retried until the busy timeout.
+std::unique_ptr<sql::Db> open_db(const std::string& path, bool memory) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    try {
+      return open_db_once(path, memory);
+    } catch (const Error& e) {
+      const int primary = e.code() & 0xff;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || Clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
 }
 
 bool exists(const std::string& p) {
