@@ -59,14 +59,15 @@ TEST(Dispatcher, SingleItemUsesLaunches) {
 }
 
 TEST(Dispatcher, ModeFollowsPolicyOverCalibratedProfile) {
-  Fixture f;
-  // profile: L=10us, R=20us r=1us, P=200us p=0.2us
-  EXPECT_EQ(f.device->run(f.batch(2)).mode, LaunchMode::launches);     // 20 vs 22 vs 200.4
-  EXPECT_EQ(f.device->run(f.batch(8)).mode, LaunchMode::recorded);     // 80 vs 28 vs 201.6
-  EXPECT_EQ(f.device->run(f.batch(5000)).mode, LaunchMode::persistent);  // 50ms vs 5ms vs 1.2ms
-  ASSERT_EQ(f.dev->calls.size(), 3u);
-  EXPECT_EQ(f.dev->calls[2].mode, LaunchMode::persistent);
-  EXPECT_EQ(f.dev->calls[2].items, 5000u);
+  // profile: L=10us, R=20us r=1us, P=200us p=0.2us. A fresh device each time,
+  // so only the calibrated profile (nothing learned) decides.
+  Fixture a, b, c;
+  EXPECT_EQ(a.device->run(a.batch(2)).mode, LaunchMode::launches);       // 20 vs 22 vs 200.4
+  EXPECT_EQ(b.device->run(b.batch(8)).mode, LaunchMode::recorded);       // 80 vs 28 vs 201.6
+  EXPECT_EQ(c.device->run(c.batch(5000)).mode, LaunchMode::persistent);  // 50ms vs 5ms vs 1.2ms
+  ASSERT_EQ(c.dev->calls.size(), 1u);
+  EXPECT_EQ(c.dev->calls[0].mode, LaunchMode::persistent);
+  EXPECT_EQ(c.dev->calls[0].items, 5000u);
 }
 
 TEST(Dispatcher, VerdictCarriesPredictionsOfEveryMode) {
