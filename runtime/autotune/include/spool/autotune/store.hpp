@@ -135,7 +135,8 @@ class Store {
   // Current schema version written by this library.
   static constexpr int kSchemaVersion = 2;
 
-  // path: a file path or ":memory:". Missing parent directories are created.
+  // path: a file path, or ":memory:" (or empty) for a store in memory. Missing parent
+  // directories are created. Opening retries while other processes hold the file busy.
   // A corrupt or unreadable file (not a database, corrupt pages) is renamed
   // aside to path + ".corrupt-<unix time>" (with its -wal/-shm companions),
   // never truncated or deleted; the store continues in memory and *warning
