@@ -1,15 +1,32 @@
-// spin: marks started (marks[2*item_id] += 1), then spins while gate[0] != 0
-// (at most `limit` polls), then marks finished (marks[2*item_id+1] += 1).
-// Used to inject a stalled item for the watchdog tests. The gate is polled
-// with a compare-and-swap that never matches: a plain (even volatile) load is
-// hoisted out of the loop by llvmpipe, and then the loop vanishes.
+// spin: marks started (marks[3*item_id] += 1), then polls gate[0] until it is
+// 0 or `limit` polls were made (each poll counted in marks[3*item_id+2]), then
+// marks finished (marks[3*item_id+1] += 1). Used to inject a stalled item for
+// the watchdog tests.
+// Every poll is an atomic read-modify-write with a visible side effect (the
+// poll counter), so the compiler can neither hoist the gate read nor drop the
+// loop. llvmpipe ends a loop nest after 65535 iterations, so each iteration
+// makes 256 polls (unrolled): up to ~16.7 million polls on lavapipe.
 SPOOL_BUFFER(SpoolUints, uint);
 struct SpoolArgs { SpoolUints gate; SpoolUints marks; uint item_id; uint limit; };
+
+#define SPOOL_POLL                                                     \
+  if (!open && (atomicAdd(args.marks.v[base + 2u], 1u) >= args.limit || \
+                atomicOr(args.gate.v[0], 0u) == 0u))                     \
+    open = true;
+#define SPOOL_POLL16 SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL \
+  SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL SPOOL_POLL \
+  SPOOL_POLL SPOOL_POLL
+#define SPOOL_POLL256 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 \
+  SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16        \
+  SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16 SPOOL_POLL16
+
 void spool_body(SpoolArgs args, uint i, uint item) {
   if (i != 0u) return;
-  atomicAdd(args.marks.v[2u * args.item_id], 1u);
-  for (uint k = 0u; k < args.limit; ++k) {
-    if (atomicCompSwap(args.gate.v[0], 0xdeadbeefu, 0xdeadbeefu) == 0u) break;
+  const uint base = 3u * args.item_id;
+  atomicAdd(args.marks.v[base], 1u);
+  bool open = false;
+  while (!open) {
+    SPOOL_POLL256
   }
-  atomicAdd(args.marks.v[2u * args.item_id + 1u], 1u);
+  atomicAdd(args.marks.v[base + 1u], 1u);
 }

@@ -37,6 +37,13 @@ layout(push_constant, std430) uniform SpoolPersistentPush {
   uint64_t ring_address;
 } spool_pp;
 
+#define SPOOL_POLL_TAIL                                                                        \
+  if (t == h) t = atomicLoad(ring.tail, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
+#define SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL SPOOL_POLL_TAIL SPOOL_POLL_TAIL SPOOL_POLL_TAIL \
+  SPOOL_POLL_TAIL SPOOL_POLL_TAIL SPOOL_POLL_TAIL SPOOL_POLL_TAIL
+#define SPOOL_POLL_TAIL64 SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL8 \
+  SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL8 SPOOL_POLL_TAIL8
+
 shared uint s_seq;
 shared uint s_state;  // 0 = run item, 1 = retry, 2 = exit
 
@@ -58,7 +65,12 @@ void main() {
         s_state = 2u;
       } else {
         uint h = atomicLoad(ring.head, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
-        uint t = atomicLoad(ring.tail, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
+        uint t = h;
+        // Poll the tail up to 64 times per loop iteration (unrolled): llvmpipe
+        // ends a loop nest after 65535 iterations, so an iteration per poll
+        // would make the shader exit after a few milliseconds of idling.
+        SPOOL_POLL_TAIL64
+
         if (int(t - h) > 0) {
           if (atomicCompSwap(ring.head, h, h + 1u) == h) {
             uint base = (h & mask) * SLOT_WORDS;

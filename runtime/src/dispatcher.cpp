@@ -28,7 +28,7 @@ struct SubmissionState {
 };
 }  // namespace detail
 
-const Verdict& Submission::wait() const {
+Verdict Submission::wait() const {
   if (!s_) SPOOL_THROW(Errc::invalid_argument, "wait() on an empty spool::Submission");
   std::unique_lock lk(s_->mu);
   s_->cv.wait(lk, [&] { return s_->done; });

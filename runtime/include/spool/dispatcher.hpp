@@ -19,7 +19,7 @@ class Submission {
  public:
   Submission() = default;
   explicit Submission(std::shared_ptr<detail::SubmissionState> s) : s_(std::move(s)) {}
-  const Verdict& wait() const;
+  Verdict wait() const;  // a copy: the handle may be a temporary
   bool ready() const;
   explicit operator bool() const noexcept { return s_ != nullptr; }
 

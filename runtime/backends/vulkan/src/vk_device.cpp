@@ -94,6 +94,7 @@ VkDeviceImpl::~VkDeviceImpl() {
   for (auto& [fn, res] : ready_) fn(std::move(res));
   ready_.clear();
   vkDeviceWaitIdle(ctx_->device());
+  hung_keepalive_.clear();  // the device is idle: nothing reads those buffers now
   recorded_cache_.clear();
 }
 

@@ -117,6 +117,7 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   OwnedFence persistent_fence_;
   const VkKernelImpl* resident_ = nullptr;
   bool hung_ = false;
+  std::vector<backend::Completion> hung_keepalive_;  // batches a hung shader may still touch
   std::uint32_t next_seq_ = 0;
   std::uint32_t reclaim_seq_ = 0;
   struct Owner {

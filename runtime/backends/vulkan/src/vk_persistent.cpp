@@ -190,7 +190,7 @@ void VkDeviceImpl::recover_locked() {
   for (std::uint32_t seq = reclaim_seq_; seq != next_seq_; ++seq) {
     ring::cas(slot(seq) + ring::kStatus, ring::kPublished, ring::kRevoked);
   }
-  const auto grace = std::chrono::milliseconds(std::max<std::uint32_t>(popts_.watchdog_ms, 100));
+  const auto grace = std::chrono::milliseconds(std::max<std::uint32_t>(2 * popts_.watchdog_ms, 100));
   const auto deadline = Clock::now() + grace;
   bool stopped = fence_signaled_locked();
   while (!stopped && Clock::now() < deadline) {
@@ -247,6 +247,10 @@ void VkDeviceImpl::recover_locked() {
   for (auto it = trackers_.begin(); it != trackers_.end();) {
     Tracker* t = it->get();
     if (t->finished == t->pushed && t->pushed == t->items.size()) {
+      // A shader that did not stop may still read this batch's buffers: keep
+      // them alive (a copy of the completion shares ownership of the batch)
+      // until the device really stops.
+      if (!stopped) hung_keepalive_.push_back(t->done);
       t->result.wall_ns = std::chrono::duration<double, std::nano>(Clock::now() - t->start).count();
       ready_.emplace_back(std::move(t->done), std::move(t->result));
       it = trackers_.erase(it);
@@ -270,7 +274,10 @@ void VkDeviceImpl::engine_main() {
   auto idle_since = Clock::now();
   while (!stop_) {
     reap_locked();
-    if (hung_ && fence_signaled_locked()) hung_ = false;  // the shader finally stopped
+    if (hung_ && fence_signaled_locked()) {  // the shader finally stopped
+      hung_ = false;
+      hung_keepalive_.clear();
+    }
     const bool outstanding = reclaim_seq_ != next_seq_;
     if (outstanding) {
       idle_since = Clock::now();
