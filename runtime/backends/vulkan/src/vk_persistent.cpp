@@ -272,6 +272,7 @@ void VkDeviceImpl::park_persistent() {
 void VkDeviceImpl::engine_main() {
   std::unique_lock lk(mu_);
   auto idle_since = Clock::now();
+  std::uint32_t backoff_us = 5, seen_done = 0;
   while (!stop_) {
     reap_locked();
     if (hung_ && fence_signaled_locked()) {  // the shader finally stopped
@@ -301,9 +302,13 @@ void VkDeviceImpl::engine_main() {
       continue;
     }
     if (outstanding) {
-      lk.unlock();
-      std::this_thread::yield();
-      lk.lock();
+      // Back off exponentially (5 us .. 100 us) while nothing completes:
+      // spinning here would take the core a CPU device's shader runs on.
+      // New pushes wake the engine at once through engine_cv_.
+      const std::uint32_t done_now = ring::load(control(ring::kDone));
+      backoff_us = done_now != seen_done ? 5u : std::min<std::uint32_t>(backoff_us * 2, 100u);
+      seen_done = done_now;
+      engine_cv_.wait_for(lk, std::chrono::microseconds(backoff_us));
     } else if (resident_ != nullptr) {
       engine_cv_.wait_for(lk, std::chrono::microseconds(popts_.park_us / 4 + 50));
     } else {
