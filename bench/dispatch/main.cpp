@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    auto rt = spool::make_runtime();
+    spool::RuntimeOptions ro;
+    ro.device_options.autotune = "off";  // measure modes, not variants
+    auto rt = spool::make_runtime(ro);
     auto dev = rt.open_default();
     const auto p = dev->profile();
     std::printf("device: %s\nprofile: L=%.2f us R=%.2f us r=%.3f us P=%.1f us p=%.3f us\n\n",

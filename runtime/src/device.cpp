@@ -1,12 +1,17 @@
 // spool::Device: kernels, buffers, calibration and the dispatcher.
 #include "spool/device.hpp"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <vector>
 
 #include "options.hpp"
+#include "racer.hpp"
+#include "spool/autotune/store.hpp"
 #include "spool/error.hpp"
 #include "spool/runtime.hpp"
 
@@ -25,9 +30,91 @@ std::optional<LaunchMode> parse_force(const DeviceOptions& o) {
   return m;
 }
 
-bool want_calibration(const DeviceOptions& o) {
-  if (o.calibrate) return *o.calibrate;
-  return options::get("SPOOL_CALIBRATE") != "0";
+enum class Calibration { skip, always, cached };
+
+Calibration calibration_of(const DeviceOptions& o) {
+  if (o.calibrate) return *o.calibrate ? Calibration::always : Calibration::skip;
+  const std::string v = options::get("SPOOL_CALIBRATE");
+  if (v == "0" || v == "off") return Calibration::skip;
+  if (v == "1" || v == "always") return Calibration::always;
+  if (v == "auto") return Calibration::cached;
+  SPOOL_THROW(Errc::invalid_argument, "SPOOL_CALIBRATE='" + v + "' is not one of auto, always, 0");
+}
+
+AutotuneMode autotune_of(const DeviceOptions& o) {
+  const std::string v = o.autotune ? *o.autotune : options::get("SPOOL_AUTOTUNE");
+  if (v == "off") return AutotuneMode::off;
+  if (v == "race") return AutotuneMode::race;
+  if (v == "frozen") return AutotuneMode::frozen;
+  SPOOL_THROW(Errc::invalid_argument, "SPOOL_AUTOTUNE='" + v + "' is not one of off, race, frozen");
+}
+
+// Opens the autotune store. A corrupt file has been renamed aside by the
+// store (the warning says where); any other failure is reported and the
+// runtime goes on with an in-memory store.
+std::shared_ptr<autotune::Store> open_store(const DeviceOptions& o) {
+  std::string path = o.autotune_db ? *o.autotune_db : options::get("SPOOL_AUTOTUNE_DB");
+  if (path.empty()) path = autotune::Store::default_path();
+  std::string warning;
+  try {
+    std::shared_ptr<autotune::Store> s = autotune::Store::open(path, &warning);
+    if (!warning.empty()) std::fprintf(stderr, "spool: autotune store: %s\n", warning.c_str());
+    return s;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "spool: autotune store '%s' unusable (%s); using an in-memory store\n",
+                 path.c_str(), e.what());
+    return autotune::Store::open(":memory:");
+  }
+}
+
+std::vector<std::uint32_t> parse_candidates(const DeviceOptions& o) {
+  const std::string v = o.autotune_wg ? *o.autotune_wg : options::get("SPOOL_AUTOTUNE_WG");
+  std::vector<std::uint32_t> out;
+  std::size_t pos = 0;
+  while (pos <= v.size()) {
+    const std::size_t comma = std::min(v.find(',', pos), v.size());
+    const std::string item = v.substr(pos, comma - pos);
+    char* end = nullptr;
+    const unsigned long x = std::strtoul(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || x == 0 || x > 65536) {
+      SPOOL_THROW(Errc::invalid_argument, "SPOOL_AUTOTUNE_WG='" + v +
+                                              "' must be a comma-separated list of workgroup sizes (1..65536)");
+    }
+    out.push_back(static_cast<std::uint32_t>(x));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+autotune::DeviceKey device_key(const DeviceInfo& i) {
+  return {to_string(i.backend), i.uuid, i.name, i.driver_version, i.api_version};
+}
+
+LaunchProfile from_record(const autotune::LaunchProfileRecord& r) {
+  LaunchProfile p;
+  p.launch_ns = r.launch_ns;
+  p.record_setup_ns = r.record_setup_ns;
+  p.replay_ns = r.replay_ns;
+  p.persistent_setup_ns = r.persistent_setup_ns;
+  p.queue_item_ns = r.queue_item_ns;
+  p.recorded_available = r.replay_ns > 0;
+  p.persistent_available = r.queue_item_ns > 0;
+  p.source = "store";
+  return p;
+}
+
+autotune::LaunchProfileRecord to_record(const LaunchProfile& p) {
+  autotune::LaunchProfileRecord r;
+  r.launch_ns = p.launch_ns;
+  r.record_setup_ns = p.record_setup_ns;
+  r.replay_ns = p.replay_ns;
+  r.persistent_setup_ns = p.persistent_setup_ns;
+  r.queue_item_ns = p.queue_item_ns;
+  r.samples = p.samples;
+  r.measured_at_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  return r;
 }
 
 std::vector<std::uint32_t> read_spirv(const std::string& path) {
@@ -51,14 +138,47 @@ std::vector<std::uint32_t> read_spirv(const std::string& path) {
 Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& opts)
     : impl_(std::move(impl)) {
   const auto force = parse_force(opts);
+  const Calibration cal = calibration_of(opts);
+  const AutotuneMode tune = autotune_of(opts);
+  std::shared_ptr<autotune::Store> store;
+  if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts);
+  const autotune::DeviceKey dkey = device_key(impl_->info());
+
   LaunchProfile p;
-  if (want_calibration(opts)) {
+  p.source = "uncalibrated";
+  if (cal == Calibration::cached && store) {
+    try {
+      if (auto rec = store->load_profile(dkey)) p = from_record(*rec);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "spool: cannot read the stored launch profile (%s)\n", e.what());
+    }
+  }
+  if (cal == Calibration::always || (cal == Calibration::cached && p.source != "store")) {
     p = impl_->calibrate();
     p.source = "calibrated";
-  } else {
-    p.source = "uncalibrated";
+    if (store) {
+      try {
+        store->save_profile(dkey, to_record(p));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "spool: cannot store the launch profile (%s)\n", e.what());
+      }
+    }
   }
-  dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, force);
+  std::shared_ptr<Racer> racer;
+  if (tune != AutotuneMode::off && store) {
+    std::vector<std::uint32_t> candidates;
+    for (std::uint32_t wg : parse_candidates(opts)) {
+      if (wg <= impl_->info().limits.max_workgroup_size) candidates.push_back(wg);
+    }
+    backend::DeviceImpl* dev = impl_.get();
+    racer = std::make_shared<Racer>(
+        store, dkey, tune,
+        [dev](const std::string& name, std::uint32_t wg) {
+          return dev->load_builtin(name, backend::KernelVariant{wg});
+        },
+        std::move(candidates));
+  }
+  dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, force, std::move(racer));
   std::optional<std::string> tpath =
       opts.telemetry_path ? opts.telemetry_path : options::get_set("SPOOL_TELEMETRY");
   if (tpath && !tpath->empty()) dispatcher_->add_sink(std::make_shared<JsonLinesSink>(*tpath));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "launch_model.hpp"
+#include "racer.hpp"
 #include "spool/backend/backend.hpp"
 #include "spool/error.hpp"
 #include "spool/telemetry.hpp"
@@ -45,12 +46,13 @@ struct Dispatcher::Impl {
   backend::DeviceImpl& dev;
   LaunchModel model;
   std::optional<LaunchMode> default_force;
+  std::shared_ptr<Racer> racer;
   std::mutex sinks_mu;
   std::vector<std::shared_ptr<TelemetrySink>> sinks;
   std::atomic<std::uint64_t> next_id{1};
 
-  Impl(backend::DeviceImpl& d, LaunchProfile p, std::optional<LaunchMode> f)
-      : dev(d), model(std::move(p)), default_force(f) {}
+  Impl(backend::DeviceImpl& d, LaunchProfile p, std::optional<LaunchMode> f, std::shared_ptr<Racer> r)
+      : dev(d), model(std::move(p)), default_force(f), racer(std::move(r)) {}
 
   void publish(const Verdict& v) {
     std::vector<std::shared_ptr<TelemetrySink>> copy;
@@ -63,8 +65,8 @@ struct Dispatcher::Impl {
 };
 
 Dispatcher::Dispatcher(backend::DeviceImpl& device, LaunchProfile calibrated,
-                       std::optional<LaunchMode> default_force)
-    : impl_(std::make_unique<Impl>(device, std::move(calibrated), default_force)) {}
+                       std::optional<LaunchMode> default_force, std::shared_ptr<Racer> racer)
+    : impl_(std::make_unique<Impl>(device, std::move(calibrated), default_force, std::move(racer))) {}
 
 Dispatcher::~Dispatcher() = default;
 
@@ -79,10 +81,23 @@ void Dispatcher::add_sink(std::shared_ptr<TelemetrySink> sink) {
 
 Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   Impl& I = *impl_;
-  const Kernel kernel = batch.kernel();
-  const auto& kd = kernel.impl()->desc();
-  const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
   if (batch.size() > 0xffffffffu) SPOOL_THROW(Errc::invalid_argument, "batch larger than 2^32-1 items");
+  const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
+  // Autotune: the variant this batch runs (the stored winner, or a side of a
+  // race). Variants share the kernel's SPIR-V, so the packed arguments fit.
+  std::shared_ptr<backend::KernelImpl> run_kernel = batch.kernel().impl();
+  RacePick race;
+  if (I.racer && n > 0) {
+    race = I.racer->pick(*run_kernel, n, batch.max_grid());
+    if (race.kernel) {  // null: the requested kernel is the variant to run
+      if (race.kernel->desc().arg_block_size == run_kernel->desc().arg_block_size) {
+        run_kernel = race.kernel;
+      } else {
+        race = RacePick{};
+      }
+    }
+  }
+  const auto& kd = run_kernel->desc();
 
   auto st = std::make_shared<detail::SubmissionState>(std::move(batch));
   Verdict& v = st->verdict;
@@ -97,10 +112,11 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   v.items = n;
   v.max_grid = st->batch.max_grid();
   v.sequential = st->batch.ordering() == Ordering::sequential;
+  v.race_role = race.role;
 
   const std::array<bool, 3> available{true, I.dev.supports(LaunchMode::recorded),
                                       I.dev.supports(LaunchMode::persistent) && kd.has_persistent};
-  const bool resident = I.dev.persistent_resident(*kernel.impl());
+  const bool resident = I.dev.persistent_resident(*run_kernel);
   const ModelKey key{kd.name + "/" + kd.variant, grid_bucket(v.max_grid)};
   const Prediction pred = I.model.predict(key, n, resident, available);
   for (std::size_t m = 0; m < 3; ++m) {
@@ -136,11 +152,11 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   for (std::uint32_t i = 0; i < n; ++i) {
     st->items[i] = backend::PackedItem{st->batch.grid(i), i, st->batch.packed_args(i)};
   }
-  backend::ExecRequest req{kernel.impl().get(), st->items, v.sequential};
+  backend::ExecRequest req{run_kernel.get(), st->items, v.sequential};
   const LaunchMode mode = v.mode;
   Impl* impl = impl_.get();
-  // The state is kept alive by the completion until it runs.
-  I.dev.execute(mode, req, [impl, st, key, mode, n](backend::ExecResult&& r) {
+  // The state (and the variant) are kept alive by the completion until it runs.
+  I.dev.execute(mode, req, [impl, st, key, mode, n, race, run_kernel](backend::ExecResult&& r) {
     Verdict& out = st->verdict;
     out.measured_ns = r.wall_ns;
     out.items_run = r.items_run;
@@ -152,6 +168,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     if (out.items_failed == 0 && !out.watchdog_fired) {
       impl->model.observe(key, mode, n, r.wall_ns, r.device_ns,
                           mode != LaunchMode::persistent || !r.was_resident);
+      if (impl->racer && !race.role.empty()) out.race_verdict = impl->racer->observe(race, r.wall_ns / n);
     }
     impl->publish(out);
     {

@@ -14,13 +14,14 @@ constexpr Option kTable[] = {
     {"SPOOL_DEVICE", "", "device to open: index or case-insensitive name substring"},
     {"SPOOL_MODE", "", "force a launch mode: launches | recorded | persistent"},
     {"SPOOL_TELEMETRY", "", "append verdict events (JSON Lines) to this file"},
-    {"SPOOL_CALIBRATE", "1", "measure the launch profile at device open (0: skip)"},
+    {"SPOOL_CALIBRATE", "auto", "auto: stored profile else measure | always | 0: skip"},
     {"SPOOL_QUEUE_SLOTS", "1024", "persistent work-queue slots (power of two)"},
     {"SPOOL_PERSISTENT_GROUPS", "0", "persistent workgroups (0: from the device)"},
     {"SPOOL_PARK_US", "2000", "park the persistent kernel after this idle time"},
     {"SPOOL_WATCHDOG_MS", "2000", "declare a persistent queue hung after no progress this long"},
     {"SPOOL_AUTOTUNE", "race", "off | race | frozen"},
     {"SPOOL_AUTOTUNE_DB", "", "autotune store path (default: XDG cache)"},
+    {"SPOOL_AUTOTUNE_WG", "64,32,128,16,256", "workgroup sizes the autotuner races, in order"},
 };
 }  // namespace
 

@@ -62,10 +62,12 @@ std::string us(double ns) {
 void print_verdict(const char* what, const spool::Verdict& v) {
   const double pred = v.predicted_chosen_ns();
   const double err = pred > 0 ? 100.0 * (v.measured_ns - pred) / pred : 0.0;
-  std::printf("%-14s %6u  %-10s %s %10s %10s %10s  %10s %+7.0f%%  %s\n", what, v.items,
+  std::string race = v.variant;
+  if (!v.race_role.empty()) race += " " + v.race_role + ":" + v.race_verdict;
+  std::printf("%-14s %6u  %-10s %s %10s %10s %10s  %10s %+7.0f%%  %-8s %s\n", what, v.items,
               std::string(spool::policy::to_string(v.mode)).c_str(), v.forced ? "(forced)" : "        ",
               us(v.predicted_ns[0]).c_str(), us(v.predicted_ns[1]).c_str(), us(v.predicted_ns[2]).c_str(),
-              us(v.measured_ns).c_str(), err, v.ok() ? "ok" : v.failure.c_str());
+              us(v.measured_ns).c_str(), err, race.c_str(), v.ok() ? "ok" : v.failure.c_str());
 }
 
 }  // namespace
@@ -92,8 +94,8 @@ int main(int argc, char** argv) {
     auto reduce = dev->kernel("reduce_step");
     const float alpha = 0.25f;
 
-    std::printf("%-14s %6s  %-10s %8s %10s %10s %10s  %10s %8s\n", "batch", "items", "mode", "",
-                "launch us", "record us", "persist us", "measured", "error");
+    std::printf("%-14s %6s  %-10s %8s %10s %10s %10s  %10s %8s  %s\n", "batch", "items", "mode", "",
+                "launch us", "record us", "persist us", "measured", "error", "variant (race)");
     bool all_ok = true;
     for (int round = 0; round < opt.rounds; ++round) {
       for (std::uint32_t steps : {1u, 4u, 16u, 64u, 256u, 1024u}) {

@@ -26,6 +26,8 @@ struct Fixture {
     b.push_back(std::make_unique<MockBackend>(&dev));
     spool::RuntimeOptions o;
     o.device_options.telemetry_path = std::string();
+    o.device_options.calibrate = true;  // the mock's scripted profile
+    o.device_options.autotune = "off";
     spool::Runtime rt(std::move(b), o);
     device = rt.open_default();
     x = device->buffer(1024);

@@ -40,6 +40,7 @@ struct Env {
 std::shared_ptr<spool::Device> open_device(bool calibrate = false) {
   spool::RuntimeOptions o;
   o.device_options.calibrate = calibrate;
+  o.device_options.autotune = "off";  // each test runs exactly the kernel it names
   auto rt = spool::make_runtime(o);
   if (rt.devices().empty()) return nullptr;
   return rt.open_default();
@@ -401,6 +402,7 @@ TEST(VulkanTelemetry, EveryBatchWritesOneJsonLine) {
   {
     spool::RuntimeOptions o;
     o.device_options.calibrate = false;
+    o.device_options.autotune = "off";
     o.device_options.telemetry_path = path;
     auto rt = spool::make_runtime(o);
     if (rt.devices().empty()) GTEST_SKIP() << "no Vulkan device";

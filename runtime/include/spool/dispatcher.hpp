@@ -40,12 +40,13 @@ class DeviceImpl;
 }
 class TelemetrySink;
 class LaunchModel;
+class Racer;  // internal: autotune racing (runtime/src/racer.hpp)
 
 // Per device. Thread-safe: several host threads may submit at once.
 class Dispatcher {
  public:
   Dispatcher(backend::DeviceImpl& device, LaunchProfile calibrated,
-             std::optional<LaunchMode> default_force);
+             std::optional<LaunchMode> default_force, std::shared_ptr<Racer> racer = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

@@ -16,7 +16,13 @@ namespace spool {
 
 // Options; unset fields fall back to the SPOOL_* environment (docs/options.md).
 struct DeviceOptions {
-  std::optional<bool> calibrate;              // SPOOL_CALIBRATE (default on)
+  // true: measure the launch profile at open; false: don't (launches only
+  // until batches teach the model). Unset: SPOOL_CALIBRATE (auto: reuse the
+  // profile stored for this device + driver, else measure and store it).
+  std::optional<bool> calibrate;
+  std::optional<std::string> autotune;        // SPOOL_AUTOTUNE: off | race | frozen
+  std::optional<std::string> autotune_db;     // SPOOL_AUTOTUNE_DB (":memory:" allowed)
+  std::optional<std::string> autotune_wg;     // SPOOL_AUTOTUNE_WG: candidate workgroup sizes, "64,32,128,16,256"
   std::optional<std::string> telemetry_path;  // SPOOL_TELEMETRY
   std::optional<std::string> force_mode;      // SPOOL_MODE: launches|recorded|persistent
 };

@@ -117,7 +117,7 @@ std::vector<std::string> VkDeviceImpl::builtin_kernels() const {
 std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view name,
                                                                 const backend::KernelVariant& v) {
   const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
-  const std::string key = std::string(name) + "/" + std::to_string(wg);
+  const std::string key = std::string(name) + "/" + (v.workgroup_size == 0 ? std::string("default") : std::to_string(wg));
   std::lock_guard lk(mu_);
   if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
   for (const auto& k : kernels::builtin_glsl()) {
@@ -125,6 +125,7 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view
       auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
                                                  k.launch_spirv, k.persistent_spirv, wg,
                                                  persistent_wg(), VK_NULL_HANDLE);
+      impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
     }

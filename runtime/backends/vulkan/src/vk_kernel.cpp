@@ -98,6 +98,7 @@ VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::
     desc_.has_persistent = true;
   }
   compile_ns_ = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  desc_.compile_ns = compile_ns_;
 }
 
 }  // namespace spool::vulkan

@@ -48,6 +48,7 @@ class VkKernelImpl final : public backend::KernelImpl {
   const Reflection& reflection() const noexcept { return refl_; }
   const Context* context() const noexcept { return ctx_.get(); }
   double compile_ns() const noexcept { return compile_ns_; }
+  void set_tunable(bool t) noexcept { desc_.tunable = t; }
 
  private:
   std::shared_ptr<Context> ctx_;

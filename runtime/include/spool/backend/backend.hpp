@@ -34,6 +34,10 @@ struct KernelDesc {
   std::uint32_t arg_block_size = 0;
   bool has_persistent = false;
   std::string persistent_unavailable_reason;
+  // A built-in kernel loaded with the default variant: the autotuner may
+  // race other variants (KernelVariant) of it.
+  bool tunable = false;
+  double compile_ns = 0;  // measured time to build this variant (side-compile cost)
 };
 
 class KernelImpl {

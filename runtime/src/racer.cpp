@@ -1,0 +1,166 @@
+#include "racer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "spool/policy/speculation.hpp"
+
+namespace spool {
+
+namespace {
+
+std::string race_id(const autotune::KernelKey& k, autotune::ShapeBucket b) {
+  return k.kernel + "|" + k.source_hash + "|" + std::to_string(b.log2_items) + "|" +
+         std::to_string(b.log2_grid);
+}
+
+std::uint32_t clamp_u32(std::uint64_t v) { return v > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(v); }
+
+std::uint64_t to_ns(double v) { return v > 0 ? static_cast<std::uint64_t>(std::llround(v)) : 0; }
+
+}  // namespace
+
+std::uint32_t workgroup_of(const std::string& variant) noexcept {
+  if (variant.rfind("wg=", 0) != 0) return 0;
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(variant.c_str() + 3, &end, 10);
+  return (*end == '\0' || *end == ',') && v <= 0xffffffffu ? static_cast<std::uint32_t>(v) : 0;
+}
+
+Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device, AutotuneMode mode,
+             Loader loader, std::vector<std::uint32_t> candidates)
+    : store_(std::move(store)),
+      device_(std::move(device)),
+      mode_(mode),
+      loader_(std::move(loader)),
+      candidates_(std::move(candidates)) {}
+
+std::string Racer::last_error() const {
+  std::lock_guard lk(mu_);
+  return last_error_;
+}
+
+// A variant this device cannot build (e.g. too large a workgroup) is skipped.
+std::shared_ptr<backend::KernelImpl> Racer::load(const std::string& name, std::uint32_t wg) {
+  try {
+    return loader_(name, wg);
+  } catch (const std::exception& e) {
+    last_error_ = e.what();
+    return nullptr;
+  }
+}
+
+// Moves to the next candidate that is neither the baseline nor rejected.
+void Racer::next_candidate(Race& r, const std::string& name) {
+  r.spec.clear();
+  r.spec_kernel.reset();
+  r.turn = 0;
+  while (!r.queue.empty()) {
+    const std::uint32_t wg = r.queue.front();
+    r.queue.erase(r.queue.begin());
+    if (wg == r.baseline_wg) continue;
+    auto k = load(name, wg);
+    if (!k) continue;
+    r.spec = k->desc().variant;
+    r.spec_kernel = std::move(k);
+    r.spec_compile_ns = r.spec_kernel->desc().compile_ns;
+    return;
+  }
+}
+
+RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid) {
+  RacePick p;
+  const auto& d = requested.desc();
+  if (mode_ == AutotuneMode::off || !store_ || !d.tunable) return p;
+  p.key = autotune::KernelKey{d.name, d.source_hash};
+  p.bucket = autotune::bucket_for(items, max_grid);
+  p.items = items;
+  std::lock_guard lk(mu_);
+  try {
+    Race& r = races_[race_id(p.key, p.bucket)];
+    if (!r.loaded) {
+      r.loaded = true;
+      const auto winner = store_->winner(device_, p.key, p.bucket);
+      r.baseline = d.variant;  // null baseline_kernel: run the kernel as requested
+      r.baseline_wg = workgroup_of(d.variant);
+      if (winner && *winner != d.variant && workgroup_of(*winner) != 0) {
+        if (auto k = load(d.name, workgroup_of(*winner))) {
+          r.baseline = *winner;
+          r.baseline_wg = workgroup_of(*winner);
+          r.baseline_kernel = std::move(k);
+        }
+      }
+      if (mode_ == AutotuneMode::race) {
+        for (std::uint32_t wg : candidates_) {
+          const std::string v = "wg=" + std::to_string(wg);
+          if (v != r.baseline && !store_->is_rejected(device_, p.key, p.bucket, v)) r.queue.push_back(wg);
+        }
+        next_candidate(r, d.name);
+      }
+    }
+    const bool racing = mode_ == AutotuneMode::race && r.spec_kernel != nullptr;
+    if (!racing) {
+      p.kernel = r.baseline_kernel;  // the winner, or null: as requested
+      return p;
+    }
+    const bool spec_turn = (r.turn++ % 2) == 1;
+    p.kernel = spec_turn ? r.spec_kernel : r.baseline_kernel;
+    p.role = spec_turn ? "speculative" : "baseline";
+  } catch (const std::exception& e) {
+    last_error_ = e.what();
+    p = RacePick{};
+  }
+  return p;
+}
+
+std::string Racer::observe(const RacePick& p, double per_item_ns) {
+  if (p.role.empty() || !(per_item_ns >= 0) || !std::isfinite(per_item_ns)) return {};
+  std::lock_guard lk(mu_);
+  try {
+    Race& r = races_[race_id(p.key, p.bucket)];
+    const std::string variant = p.role == "baseline" ? r.baseline : r.spec;
+    if (variant.empty()) return {};
+    if (r.warmed.insert(variant).second) return "keep_racing";  // warm-up batch
+    store_->add_observation(device_, p.key, p.bucket, variant, per_item_ns);
+    if (r.spec.empty()) return "keep_racing";
+    const auto b = store_->observation(device_, p.key, p.bucket, r.baseline);
+    const auto s = store_->observation(device_, p.key, p.bucket, r.spec);
+    if (!b || !s) return "keep_racing";
+    policy::SpeculationObservation o;
+    o.baseline_dispatches = clamp_u32(b->count);
+    o.baseline_mean_ns = to_ns(b->mean_ns);
+    o.speculative_dispatches = clamp_u32(s->count);
+    o.speculative_mean_ns = to_ns(s->mean_ns);
+    // Observations are per item; so is the compile cost the policy amortises.
+    o.side_compile_cost_ns = to_ns(r.spec_compile_ns / std::max<std::uint32_t>(p.items, 1));
+    auto verdict = policy::decide_speculation(o);
+    // A race that stays inconclusive (faster, but by less than the adoption
+    // threshold) ends after kMaxRaceDispatches per side: not worth switching.
+    if (verdict == policy::SpeculationVerdict::KeepRacing && o.baseline_dispatches >= kMaxRaceDispatches &&
+        o.speculative_dispatches >= kMaxRaceDispatches) {
+      verdict = policy::SpeculationVerdict::Reject;
+    }
+    if (verdict == policy::SpeculationVerdict::Adopt) {
+      store_->set_winner(device_, p.key, p.bucket, r.spec);
+      store_->reject(device_, p.key, p.bucket, r.baseline);  // it lost the race
+      r.baseline = r.spec;
+      r.baseline_wg = workgroup_of(r.spec);
+      r.baseline_kernel = r.spec_kernel;
+      next_candidate(r, p.key.kernel);
+      if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
+    } else if (verdict == policy::SpeculationVerdict::Reject) {
+      store_->reject(device_, p.key, p.bucket, r.spec);
+      next_candidate(r, p.key.kernel);
+      // Out of candidates: the baseline has beaten them all; keep it.
+      if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
+    }
+    return std::string(policy::to_string(verdict));
+  } catch (const std::exception& e) {
+    last_error_ = e.what();
+    return {};
+  }
+}
+
+}  // namespace spool

@@ -1,0 +1,88 @@
+// Racer: speculative-variant racing wired to real dispatch, with the
+// autotune store keeping winners across runs. Internal to the runtime.
+//
+// Per (kernel, source hash, shape bucket) the baseline is the store's winner,
+// else the kernel's default variant; the speculative variant is the next
+// candidate (workgroup size) that is neither the baseline nor rejected.
+// Batches alternate between the two; each batch's per-item time is an
+// observation for its side (in the store, so a race resumes where it left
+// off). policy::evaluate_speculation decides: Adopt makes the speculative
+// variant the winner (the displaced baseline is rejected), Reject marks it
+// rejected; both move on to the next candidate. The first batch of each
+// variant in a process is a warm-up, not an observation (llvmpipe compiles a
+// pipeline's code at its first dispatch); the side-compile cost is the
+// measured pipeline build time. A race still inconclusive
+// after kMaxRaceDispatches per side rejects the candidate.
+// SPOOL_AUTOTUNE=off|race|frozen; candidates from SPOOL_AUTOTUNE_WG.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "spool/autotune/store.hpp"
+#include "spool/backend/backend.hpp"
+
+namespace spool {
+
+enum class AutotuneMode : std::uint8_t { off, race, frozen };
+
+struct RacePick {
+  std::shared_ptr<backend::KernelImpl> kernel;  // the variant to run (null: run as requested)
+  std::string role;                             // "baseline" | "speculative" | "" (not racing)
+  autotune::KernelKey key;
+  autotune::ShapeBucket bucket;
+  std::uint32_t items = 0;
+};
+
+class Racer {
+ public:
+  static constexpr std::uint32_t kMaxRaceDispatches = 64;
+  using Loader = std::function<std::shared_ptr<backend::KernelImpl>(const std::string& name,
+                                                                     std::uint32_t workgroup)>;
+  Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device, AutotuneMode mode,
+        Loader loader, std::vector<std::uint32_t> candidates);
+
+  // Which variant this batch runs. Never throws: a failing store or loader
+  // makes the batch run as requested (and the reason is kept in last_error()).
+  RacePick pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid);
+  // Folds in a finished batch; returns the verdict ("keep_racing", "adopt",
+  // "reject", or "" when the batch was not racing).
+  std::string observe(const RacePick& p, double per_item_ns);
+
+  std::string last_error() const;
+
+ private:
+  struct Race {
+    bool loaded = false;
+    std::string baseline;  // variant string
+    std::uint32_t baseline_wg = 0;
+    std::vector<std::uint32_t> queue;  // candidates not yet raced
+    std::shared_ptr<backend::KernelImpl> baseline_kernel, spec_kernel;
+    std::string spec;
+    double spec_compile_ns = 0;
+    std::uint64_t turn = 0;
+    std::set<std::string> warmed;  // variants whose warm-up batch has run
+  };
+  void next_candidate(Race& r, const std::string& name);
+  std::shared_ptr<backend::KernelImpl> load(const std::string& name, std::uint32_t wg);
+
+  std::shared_ptr<autotune::Store> store_;
+  autotune::DeviceKey device_;
+  AutotuneMode mode_;
+  Loader loader_;
+  std::vector<std::uint32_t> candidates_;
+  mutable std::mutex mu_;
+  std::map<std::string, Race> races_;
+  std::string last_error_;
+};
+
+// "wg=64" -> 64; 0 when the string is not a workgroup variant.
+std::uint32_t workgroup_of(const std::string& variant) noexcept;
+
+}  // namespace spool
