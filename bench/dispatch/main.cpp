@@ -105,6 +105,33 @@ int main(int argc, char** argv) {
     }
     std::printf("\nautomatic choice within 10%% of the best forced mode at %d of %zu batch sizes\n", within,
                 sizes.size());
+
+    // Host-side cost of submitting one item in persistent mode, enqueue only:
+    // the time submit() takes for a batch that fits in the queue, with the
+    // persistent kernel resident, divided by its items.
+    {
+      constexpr std::uint32_t kEnqueue = 512;
+      std::vector<double> per_item;
+      spool::SubmitOptions o;
+      o.force_mode = spool::LaunchMode::persistent;
+      for (int r = 0; r < 21; ++r) {
+        spool::Batch b(k);
+        b.reserve(kEnqueue);
+        for (std::uint32_t i = 0; i < kEnqueue; ++i) b.add(1, {spool::arg(counts), spool::arg(i)});
+        const bool resident = dev->impl().persistent_resident(*k.impl());
+        const auto t0 = std::chrono::steady_clock::now();
+        auto sub = dev->submit(std::move(b), o);
+        const auto t1 = std::chrono::steady_clock::now();
+        sub.wait();
+        if (resident) per_item.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / kEnqueue);
+      }
+      if (per_item.empty()) {
+        std::printf("persistent enqueue: kernel never resident at submit; not measured\n");
+      } else {
+        std::printf("persistent enqueue (submit() of %u items, resident kernel): %.0f ns/item (median of %zu)\n",
+                    kEnqueue, median(per_item), per_item.size());
+      }
+    }
     if (out) std::fclose(out);
   } catch (const spool::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
