@@ -24,7 +24,7 @@ struct SubmissionState {
   bool done = false;
   Verdict verdict;
   Batch batch;
-  std::vector<backend::PackedItem> items;
+  std::vector<backend::PackedItem, alloc::PoolAllocator<backend::PackedItem>> items;
   explicit SubmissionState(Batch b) : batch(std::move(b)) {}
 };
 }  // namespace detail

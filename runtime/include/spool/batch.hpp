@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "spool/alloc/pool_allocator.hpp"
 #include "spool/args.hpp"
 #include "spool/kernel.hpp"
 
@@ -49,10 +50,13 @@ class Batch {
   Ordering ordering_;
   std::uint32_t stride_ = 0;
   std::uint32_t max_grid_ = 0;
-  std::vector<std::uint32_t> grids_;
-  std::vector<std::byte> args_;
+  // Host-side batch storage comes from Spool's thread-local pool (alloc/).
+  template <class T>
+  using PoolVector = std::vector<T, alloc::PoolAllocator<T>>;
+  PoolVector<std::uint32_t> grids_;
+  PoolVector<std::byte> args_;
   // Keeps every referenced buffer alive until the batch is done.
-  std::vector<std::shared_ptr<void>> keep_alive_;
+  PoolVector<std::shared_ptr<void>> keep_alive_;
 };
 
 }  // namespace spool

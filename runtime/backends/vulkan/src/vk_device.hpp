@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "spool/alloc/pool_allocator.hpp"
 #include "spool/backend/backend.hpp"
 #include "vk_buffer.hpp"
 #include "vk_context.hpp"
@@ -65,7 +66,7 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   // ---- vk_persistent.cpp ----
   struct Tracker {
     const VkKernelImpl* kernel = nullptr;
-    std::vector<backend::PackedItem> items;  // copies of the request's items
+    std::vector<backend::PackedItem, alloc::PoolAllocator<backend::PackedItem>> items;  // copies of the request's items (pooled)
     backend::Completion done;
     std::chrono::steady_clock::time_point start;
     std::uint32_t pushed = 0;
