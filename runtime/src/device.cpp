@@ -143,6 +143,11 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   std::shared_ptr<autotune::Store> store;
   if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts);
   const autotune::DeviceKey dkey = device_key(impl_->info());
+  if (store && !store->in_memory()) {
+    const std::string path = store->path();
+    const auto slash = path.find_last_of('/');
+    impl_->attach_cache_dir(slash == std::string::npos ? "." : path.substr(0, slash));
+  }
 
   LaunchProfile p;
   p.source = "uncalibrated";

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -189,6 +192,57 @@ TEST(AutotuneRace, BadCandidateListIsAClearError) {
   } catch (const spool::Error& e) {
     EXPECT_NE(std::string(e.what()).find("SPOOL_AUTOTUNE_WG"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<std::string> files_with(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().find(needle) != std::string::npos) out.push_back(e.path().string());
+  }
+  return out;
+}
+
+TEST(PipelineCache, IsPersistedNextToTheStoreAndForeignDataIsKeptAside) {
+  const std::string dir = testing::TempDir() + "/spool_pcache_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string db = dir + "/autotune.sqlite";
+  {
+    auto dev = open(db, "frozen", "64");
+    if (!dev) GTEST_SKIP() << "no Vulkan device";
+    Workload w(*dev);
+    ASSERT_TRUE(w.run(*dev).ok());
+  }
+  auto caches = files_with(dir, "vulkan-pipelines-");
+  ASSERT_EQ(caches.size(), 1u) << "no pipeline cache written next to the store";
+  // At least the header (lavapipe stores nothing past it: Mesa keeps compiled
+  // shaders in its own disk cache; GPU drivers store the pipelines).
+  EXPECT_GE(std::filesystem::file_size(caches[0]), 32u);
+
+  // A cache from "another driver": the next run keeps it aside, untouched.
+  const std::string garbage = "this is not a pipeline cache of this device, but keep it anyway";
+  { std::ofstream(caches[0], std::ios::binary | std::ios::trunc) << garbage; }
+  {
+    auto dev = open(db, "frozen", "64");
+    ASSERT_TRUE(dev);
+    Workload w(*dev);
+    EXPECT_TRUE(w.run(*dev).ok());
+  }
+  std::ifstream aside(caches[0] + ".rejected", std::ios::binary);
+  ASSERT_TRUE(aside) << "the rejected cache was not kept";
+  const std::string kept((std::istreambuf_iterator<char>(aside)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, garbage);
+  EXPECT_GE(std::filesystem::file_size(caches[0]), 32u) << "a fresh cache was not written";
+  // The fresh cache matches this device: a third run accepts it (nothing new
+  // is moved aside, so the kept file still holds the garbage).
+  { auto dev = open(db, "frozen", "64"); }
+  std::ifstream again(caches[0] + ".rejected", std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>()), garbage);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -94,6 +94,7 @@ VkDeviceImpl::~VkDeviceImpl() {
   for (auto& [fn, res] : ready_) fn(std::move(res));
   ready_.clear();
   vkDeviceWaitIdle(ctx_->device());
+  save_pipeline_cache();
   hung_keepalive_.clear();  // the device is idle: nothing reads those buffers now
   recorded_cache_.clear();
 }
@@ -124,7 +125,7 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view
     if (k.name == name) {
       auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
                                                  k.launch_spirv, k.persistent_spirv, wg,
-                                                 persistent_wg(), VK_NULL_HANDLE);
+                                                 persistent_wg(), pipeline_cache_.get());
       impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
@@ -148,7 +149,7 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_spirv(std::string name,
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg,
-                                        persistent_wg(), VK_NULL_HANDLE);
+                                        persistent_wg(), pipeline_cache_.get());
 }
 
 // On CPU devices (lavapipe) a persistent workgroup is one SIMD row: barriers

@@ -51,6 +51,7 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   void execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) override;
   LaunchProfile calibrate() override;
   void park_persistent() override;
+  void attach_cache_dir(const std::string& dir) override;
 
  private:
   // ---- vk_exec.cpp (callers hold mu_) ----
@@ -136,6 +137,10 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   std::thread engine_;
 
   std::map<std::string, std::shared_ptr<VkKernelImpl>> builtin_cache_;
+  // Compiled pipelines persisted next to the autotune store (vk_pipeline_cache.cpp).
+  OwnedPipelineCache pipeline_cache_;
+  std::string pipeline_cache_path_;
+  void save_pipeline_cache() noexcept;
   std::uint32_t groups_ = 1;
 };
 

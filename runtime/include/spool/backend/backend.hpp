@@ -105,6 +105,10 @@ class DeviceImpl {
   // reported through ExecResult (items_failed, failure), never lost.
   virtual void execute(LaunchMode mode, const ExecRequest& req, Completion done) = 0;
 
+  // A directory where the backend may keep compiled-pipeline caches across
+  // runs (next to the autotune store). Called once, before any kernel loads.
+  virtual void attach_cache_dir(const std::string& /*dir*/) {}
+
   // Measures the launch profile under the conditions the process runs in.
   virtual LaunchProfile calibrate() = 0;
   // Stops a resident persistent kernel (waits for it to exit).
