@@ -168,7 +168,16 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     if (out.items_failed == 0 && !out.watchdog_fired) {
       impl->model.observe(key, mode, n, r.wall_ns, r.device_ns,
                           mode != LaunchMode::persistent || !r.was_resident);
-      if (impl->racer && !race.role.empty()) out.race_verdict = impl->racer->observe(race, r.wall_ns / n);
+      if (impl->racer && !race.role.empty()) {
+        const auto o = impl->racer->observe(race, r.wall_ns / n);
+        out.race_verdict = o.verdict;
+        out.race_baseline = o.baseline;
+        out.race_speculative = o.speculative;
+        out.race_baseline_count = o.baseline_obs.count;
+        out.race_speculative_count = o.speculative_obs.count;
+        out.race_baseline_mean_ns = o.baseline_obs.mean_ns;
+        out.race_speculative_mean_ns = o.speculative_obs.mean_ns;
+      }
     }
     impl->publish(out);
     {

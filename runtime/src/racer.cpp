@@ -115,19 +115,25 @@ RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, 
   return p;
 }
 
-std::string Racer::observe(const RacePick& p, double per_item_ns) {
-  if (p.role.empty() || !(per_item_ns >= 0) || !std::isfinite(per_item_ns)) return {};
+Racer::Outcome Racer::observe(const RacePick& p, double per_item_ns) {
+  Outcome out;
+  if (p.role.empty() || !(per_item_ns >= 0) || !std::isfinite(per_item_ns)) return out;
   std::lock_guard lk(mu_);
   try {
     Race& r = races_[race_id(p.key, p.bucket)];
     const std::string variant = p.role == "baseline" ? r.baseline : r.spec;
-    if (variant.empty()) return {};
-    if (r.warmed.insert(variant).second) return "keep_racing";  // warm-up batch
+    if (variant.empty()) return out;
+    out.verdict = "keep_racing";
+    out.baseline = r.baseline;
+    out.speculative = r.spec;
+    if (r.warmed.insert(variant).second) return out;  // warm-up batch: not an observation
     store_->add_observation(device_, p.key, p.bucket, variant, per_item_ns);
-    if (r.spec.empty()) return "keep_racing";
+    if (r.spec.empty()) return out;
     const auto b = store_->observation(device_, p.key, p.bucket, r.baseline);
     const auto s = store_->observation(device_, p.key, p.bucket, r.spec);
-    if (!b || !s) return "keep_racing";
+    if (b) out.baseline_obs = *b;
+    if (s) out.speculative_obs = *s;
+    if (!b || !s) return out;
     policy::SpeculationObservation o;
     o.baseline_dispatches = clamp_u32(b->count);
     o.baseline_mean_ns = to_ns(b->mean_ns);
@@ -156,11 +162,12 @@ std::string Racer::observe(const RacePick& p, double per_item_ns) {
       // Out of candidates: the baseline has beaten them all; keep it.
       if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
     }
-    return std::string(policy::to_string(verdict));
+    out.verdict = std::string(policy::to_string(verdict));
   } catch (const std::exception& e) {
     last_error_ = e.what();
-    return {};
+    out = Outcome{};
   }
+  return out;
 }
 
 }  // namespace spool

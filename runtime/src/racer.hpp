@@ -51,9 +51,13 @@ class Racer {
   // Which variant this batch runs. Never throws: a failing store or loader
   // makes the batch run as requested (and the reason is kept in last_error()).
   RacePick pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid);
-  // Folds in a finished batch; returns the verdict ("keep_racing", "adopt",
-  // "reject", or "" when the batch was not racing).
-  std::string observe(const RacePick& p, double per_item_ns);
+  struct Outcome {
+    std::string verdict;  // "keep_racing" | "adopt" | "reject" | "" (not racing)
+    std::string baseline, speculative;
+    autotune::Observation baseline_obs, speculative_obs;
+  };
+  // Folds in a finished batch and says where the race stands.
+  Outcome observe(const RacePick& p, double per_item_ns);
 
   std::string last_error() const;
 

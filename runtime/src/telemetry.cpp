@@ -98,6 +98,12 @@ std::string to_json(const Verdict& v) {
   put_uint(o, "fallback_items", v.fallback_items);
   put_string(o, "race_role", v.race_role);
   put_string(o, "race_verdict", v.race_verdict);
+  put_string(o, "race_baseline", v.race_baseline);
+  put_string(o, "race_speculative", v.race_speculative);
+  put_uint(o, "race_baseline_n", v.race_baseline_count);
+  put_uint(o, "race_speculative_n", v.race_speculative_count);
+  put_number(o, "race_baseline_mean_ns", v.race_baseline_mean_ns);
+  put_number(o, "race_speculative_mean_ns", v.race_speculative_mean_ns);
   put_string(o, "failure", v.failure);
   o.back() = '}';
   return o;

@@ -83,7 +83,15 @@ TEST(AutotuneRace, SlowBaselineLosesToFasterCandidateAndWinnerPersists) {
     ASSERT_FALSE(v.race_role.empty()) << "batch " << i << " was not racing";
     (v.race_role == "baseline" ? baseline_runs : spec_runs)++;
     EXPECT_EQ(v.variant, v.race_role == "baseline" ? "wg=1" : "wg=64");
+    EXPECT_EQ(v.race_baseline, "wg=1");
+    EXPECT_EQ(v.race_speculative, "wg=64");
     verdict = v.race_verdict;
+    if (verdict == "adopt") {
+      EXPECT_GE(v.race_baseline_count, 8u);
+      EXPECT_GE(v.race_speculative_count, 8u);
+      EXPECT_LT(v.race_speculative_mean_ns, v.race_baseline_mean_ns);
+      EXPECT_NE(spool::to_json(v).find("\"race_verdict\":\"adopt\""), std::string::npos);
+    }
   }
   {
     auto store = spool::autotune::Store::open(db);

@@ -38,6 +38,9 @@ struct Verdict {
   // Autotune racing (empty role when not racing).
   std::string race_role;     // "baseline" | "speculative" | ""
   std::string race_verdict;  // "keep_racing" | "adopt" | "reject" | ""
+  std::string race_baseline, race_speculative;  // the two variants of the race
+  std::uint64_t race_baseline_count = 0, race_speculative_count = 0;  // observations so far
+  double race_baseline_mean_ns = 0, race_speculative_mean_ns = 0;     // per item
 
   double predicted_chosen_ns() const noexcept {
     return predicted_ns[static_cast<std::size_t>(mode)];
