@@ -9,7 +9,7 @@
 #include <iterator>
 #include <vector>
 
-#include "options.hpp"
+#include "spool/options.hpp"
 #include "racer.hpp"
 #include "spool/autotune/store.hpp"
 #include "spool/error.hpp"

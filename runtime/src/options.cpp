@@ -1,4 +1,4 @@
-#include "options.hpp"
+#include "spool/options.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -16,7 +16,8 @@ constexpr Option kTable[] = {
     {"SPOOL_TELEMETRY", "", "append verdict events (JSON Lines) to this file"},
     {"SPOOL_CALIBRATE", "auto", "auto: stored profile else measure | always | 0: skip"},
     {"SPOOL_QUEUE_SLOTS", "1024", "persistent work-queue slots (power of two)"},
-    {"SPOOL_PERSISTENT_GROUPS", "0", "persistent workgroups (0: from the device)"},
+    {"SPOOL_PERSISTENT_GROUPS", "0", "persistent workgroups / blocks (0: from the device)"},
+    {"SPOOL_PERSISTENT_WG", "0", "persistent workgroup size (0: 8 on CPU devices, else the kernel's)"},
     {"SPOOL_PARK_US", "2000", "park the persistent kernel after this idle time"},
     {"SPOOL_WATCHDOG_MS", "2000", "declare a persistent queue hung after no progress this long"},
     {"SPOOL_AUTOTUNE", "race", "off | race | frozen"},
@@ -54,6 +55,14 @@ std::uint64_t get_u64(const char* name) {
                 std::string(name) + "='" + v + "' is not a non-negative integer");
   }
   return x;
+}
+
+std::uint32_t get_u32(const char* name) {
+  const std::uint64_t v = get_u64(name);
+  if (v > 0xffffffffu) {
+    SPOOL_THROW(Errc::invalid_argument, std::string(name) + "=" + std::to_string(v) + " exceeds 2^32-1");
+  }
+  return static_cast<std::uint32_t>(v);
 }
 
 }  // namespace spool::options

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <string>
 
-#include "options.hpp"
+#include "spool/options.hpp"
 #include "spool/error.hpp"
 
 namespace spool {

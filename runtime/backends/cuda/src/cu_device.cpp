@@ -9,6 +9,7 @@
 #include "cu_check.hpp"
 #include "spool/cuda/backend.hpp"
 #include "spool/error.hpp"
+#include "spool/options.hpp"
 
 namespace spool::cuda {
 
@@ -223,18 +224,6 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
 
 namespace {
 
-std::uint32_t env_u32(const char* name, std::uint32_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  const unsigned long x = std::strtoul(v, &end, 10);
-  if (*end != '\0' || x > 0xffffffffu) {
-    throw Error(Errc::invalid_argument, std::string(name) + "='" + v + "' is not an unsigned integer",
-                "getenv", {}, __FILE__, __LINE__);
-  }
-  return static_cast<std::uint32_t>(x);
-}
-
 class CuBackend final : public backend::Backend {
  public:
   BackendKind kind() const noexcept override { return BackendKind::cuda; }
@@ -300,10 +289,10 @@ class CuBackend final : public backend::Backend {
                   {}, __FILE__, __LINE__);
     }
     PersistentOptions o;
-    o.slots = env_u32("SPOOL_QUEUE_SLOTS", o.slots);
-    o.blocks = env_u32("SPOOL_PERSISTENT_GROUPS", o.blocks);
-    o.park_us = env_u32("SPOOL_PARK_US", o.park_us);
-    o.watchdog_ms = env_u32("SPOOL_WATCHDOG_MS", o.watchdog_ms);
+    o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
+    o.blocks = options::get_u32("SPOOL_PERSISTENT_GROUPS");
+    o.park_us = options::get_u32("SPOOL_PARK_US");
+    o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
     return std::make_unique<CuDeviceImpl>(ordinals_[index], std::move(infos[index]), o);
   }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "spool/kernels/builtin_glsl.hpp"
+#include "spool/options.hpp"
 #include "spool/vulkan/backend.hpp"
 #include "vk_check.hpp"
 #include "vk_ring.hpp"
@@ -239,25 +240,13 @@ class VkBackend final : public backend::Backend {
   std::vector<PhysicalDevice> usable_;
 };
 
-std::uint32_t env_u32(const char* name, std::uint32_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  const unsigned long x = std::strtoul(v, &end, 10);
-  if (*end != '\0' || x > 0xffffffffu) {
-    throw Error(Errc::invalid_argument, std::string(name) + "='" + v + "' is not an unsigned integer",
-                "getenv", {}, __FILE__, __LINE__);
-  }
-  return static_cast<std::uint32_t>(x);
-}
-
 PersistentOptions VkBackend::read_options() {
   PersistentOptions o;
-  o.slots = env_u32("SPOOL_QUEUE_SLOTS", o.slots);
-  o.groups = env_u32("SPOOL_PERSISTENT_GROUPS", o.groups);
-  o.park_us = env_u32("SPOOL_PARK_US", o.park_us);
-  o.watchdog_ms = env_u32("SPOOL_WATCHDOG_MS", o.watchdog_ms);
-  o.workgroup = env_u32("SPOOL_PERSISTENT_WG", o.workgroup);
+  o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
+  o.groups = options::get_u32("SPOOL_PERSISTENT_GROUPS");
+  o.park_us = options::get_u32("SPOOL_PARK_US");
+  o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
+  o.workgroup = options::get_u32("SPOOL_PERSISTENT_WG");
   return o;
 }
 
