@@ -1,91 +1,55 @@
 // Launch-profile calibration: measures L, R, r, P, p with the empty kernel
-// under the conditions the process runs in, exactly like vk_calibrate.cpp
-// (same item counts, repetitions, medians). R/r: a CUDA graph built and
+// under the conditions the process runs in, with the plan and arithmetic
+// every backend shares (spool/backend/calibration.hpp). R/r: a CUDA graph built and
 // instantiated per run (no cache), so R includes building the graph; P/p: a
 // cold start with one item, then a resident batch of 256.
-#include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <vector>
+
+#include "spool/backend/calibration.hpp"
 
 #include "cu_check.hpp"
 #include "cu_device.hpp"
 
 namespace spool::cuda {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-}  // namespace
-
 LaunchProfile CuDeviceImpl::calibrate() {
   auto k = std::dynamic_pointer_cast<CuKernelImpl>(load_builtin("empty", {}));
-  alignas(8) static const std::byte zeros[16] = {};
-  auto items = [&](std::uint32_t n) {
-    std::vector<backend::PackedItem> v(n);
-    for (std::uint32_t i = 0; i < n; ++i) v[i] = backend::PackedItem{1, i, zeros};
-    return v;
-  };
-  constexpr int kReps = 5;
-  constexpr std::uint32_t kLaunchN = 16, kRecordN = 64, kQueueN = 256;
-  const auto one = items(1), launch_items = items(kLaunchN), record_items = items(kRecordN),
-             queue_items = items(kQueueN);
+  const auto items = backend::empty_items;
+  using Plan = backend::CalibrationPlan;
+  const auto one = items(1), launch_items = items(Plan::kLaunchItems),
+             record_items = items(Plan::kRecordItems), queue_items = items(Plan::kQueueItems);
 
-  LaunchProfile p;
-  std::vector<double> l, r1, rn;
+  backend::CalibrationSamples s;
   {
     std::unique_lock lk(mu_);
     park_locked(lk);
     SPOOL_CUDA(cudaSetDevice(ordinal_));
     check_pending(__FILE__, __LINE__);
     run_launches(*k, launch_items);  // warm-up
-    for (int i = 0; i < kReps; ++i) l.push_back(run_launches(*k, launch_items).wall_ns / kLaunchN);
-    for (int i = 0; i < kReps; ++i) {
-      r1.push_back(run_recorded(*k, one, false, false).wall_ns);
-      rn.push_back(run_recorded(*k, record_items, false, false).wall_ns);
+    for (int i = 0; i < Plan::kRepetitions; ++i) {
+      s.launch_per_item.push_back(run_launches(*k, launch_items).wall_ns / Plan::kLaunchItems);
+    }
+    for (int i = 0; i < Plan::kRepetitions; ++i) {
+      s.record_one.push_back(run_recorded(*k, one, false, false).wall_ns);
+      s.record_many.push_back(run_recorded(*k, record_items, false, false).wall_ns);
     }
   }
-  p.launch_ns = median(l);
-  const double t1 = median(r1), tn = median(rn);
-  p.replay_ns = std::max(0.0, (tn - t1) / (kRecordN - 1));
-  p.record_setup_ns = std::max(0.0, t1 - p.replay_ns);
-  p.recorded_available = true;
 
   // Persistent: a cold start with one item (P + p), then a resident batch.
   auto run_persistent = [&](const std::vector<backend::PackedItem>& it) {
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;
-    double wall = 0;
-    backend::ExecRequest req{k.get(), it, false};
-    push_persistent(*k, req, [&](backend::ExecResult&& res) {
-      std::lock_guard g(m);
-      wall = res.wall_ns;
-      done = true;
-      cv.notify_all();
-    });
-    engine_cv_.notify_all();
-    std::unique_lock g(m);
-    cv.wait(g, [&] { return done; });
-    return wall;
+    return backend::run_and_wait([&](backend::Completion done) {
+             push_persistent(*k, backend::ExecRequest{k.get(), it, false}, std::move(done));
+             engine_cv_.notify_all();
+           })
+        .wall_ns;
   };
-  std::vector<double> cold, warm;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < Plan::kPersistentRepetitions; ++i) {
     park_persistent();
-    cold.push_back(run_persistent(one));
-    warm.push_back(run_persistent(queue_items) / kQueueN);
+    s.persistent_cold.push_back(run_persistent(one));
+    s.persistent_warm_per_item.push_back(run_persistent(queue_items) / Plan::kQueueItems);
   }
   park_persistent();
-  p.queue_item_ns = median(warm);
-  p.persistent_setup_ns = std::max(0.0, median(cold) - p.queue_item_ns);
-  p.persistent_available = true;
-  return p;
+  return backend::profile_from_samples(s);
 }
 
 }  // namespace spool::cuda
