@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -37,9 +38,10 @@ Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device,
       loader_(std::move(loader)),
       candidates_(std::move(candidates)) {}
 
-std::string Racer::last_error() const {
-  std::lock_guard lk(mu_);
-  return last_error_;
+void Racer::report(const std::exception& e) {
+  if (reported_) return;
+  reported_ = true;
+  std::fprintf(stderr, "spool: autotune: %s (the batch ran as requested; later autotune errors are not shown)\n", e.what());
 }
 
 // A variant this device cannot build (e.g. too large a workgroup) is skipped.
@@ -47,7 +49,7 @@ std::shared_ptr<backend::KernelImpl> Racer::load(const std::string& name, std::u
   try {
     return loader_(name, wg);
   } catch (const std::exception& e) {
-    last_error_ = e.what();
+    report(e);
     return nullptr;
   }
 }
@@ -109,7 +111,7 @@ RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, 
     p.kernel = spec_turn ? r.spec_kernel : r.baseline_kernel;
     p.role = spec_turn ? "speculative" : "baseline";
   } catch (const std::exception& e) {
-    last_error_ = e.what();
+    report(e);
     p = RacePick{};
   }
   return p;
@@ -164,7 +166,7 @@ Racer::Outcome Racer::observe(const RacePick& p, double per_item_ns) {
     }
     out.verdict = std::string(policy::to_string(verdict));
   } catch (const std::exception& e) {
-    last_error_ = e.what();
+    report(e);
     out = Outcome{};
   }
   return out;

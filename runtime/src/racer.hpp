@@ -49,7 +49,8 @@ class Racer {
         Loader loader, std::vector<std::uint32_t> candidates);
 
   // Which variant this batch runs. Never throws: a failing store or loader
-  // makes the batch run as requested (and the reason is kept in last_error()).
+  // makes the batch run as requested; the first such failure is reported on
+  // stderr (racing is an optimisation: it must not fail the user's batch).
   RacePick pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid);
   struct Outcome {
     std::string verdict;  // "keep_racing" | "adopt" | "reject" | "" (not racing)
@@ -58,8 +59,6 @@ class Racer {
   };
   // Folds in a finished batch and says where the race stands.
   Outcome observe(const RacePick& p, double per_item_ns);
-
-  std::string last_error() const;
 
  private:
   struct Race {
@@ -83,7 +82,8 @@ class Racer {
   std::vector<std::uint32_t> candidates_;
   mutable std::mutex mu_;
   std::map<std::string, Race> races_;
-  std::string last_error_;
+  void report(const std::exception& e);  // callers hold mu_
+  bool reported_ = false;
 };
 
 // "wg=64" -> 64; 0 when the string is not a workgroup variant.
