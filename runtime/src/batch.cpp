@@ -23,7 +23,8 @@ const char* value_kind(const ArgValue& v) {
 
 bool kind_matches(ArgKind k, const ArgValue& v) {
   switch (k) {
-    case ArgKind::buffer: return v.index() == 0;
+    case ArgKind::buffer:
+    case ArgKind::bound_buffer: return v.index() == 0;
     case ArgKind::u32: return v.index() == 1;
     case ArgKind::i32: return v.index() == 2;
     case ArgKind::f32: return v.index() == 3;
@@ -68,7 +69,7 @@ Batch& Batch::add(std::uint32_t grid, std::span<const ArgValue> values) {
       args_.resize(base);
       SPOOL_THROW(Errc::invalid_argument, where + ": argument layout overflows the argument block");
     }
-    if (s.kind == ArgKind::buffer) {
+    if (s.kind == ArgKind::buffer || s.kind == ArgKind::bound_buffer) {
       const BufferArg& b = std::get<BufferArg>(v);
       if (b.buffer == nullptr || !*b.buffer) {
         args_.resize(base);
@@ -82,9 +83,21 @@ Batch& Batch::add(std::uint32_t grid, std::span<const ArgValue> values) {
                         std::to_string(b.offset) + " is past the buffer's " +
                         std::to_string(b.buffer->size()) + " bytes");
       }
-      const std::uint64_t addr = b.buffer->device_address() + b.offset;
-      std::memcpy(block + s.offset, &addr, sizeof addr);
       const auto& impl = b.buffer->impl();
+      if (s.kind == ArgKind::buffer) {
+        if (b.buffer->device_address() == 0) {
+          args_.resize(base);
+          SPOOL_THROW(Errc::invalid_argument,
+                      where + ": argument " + std::to_string(i) + " ('" + s.name +
+                          "') is a buffer without a device address (a wrapped VkBuffer needs "
+                          "VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)");
+        }
+        const std::uint64_t addr = b.buffer->device_address() + b.offset;
+        std::memcpy(block + s.offset, &addr, sizeof addr);
+      } else {
+        const std::uint64_t rec[2] = {reinterpret_cast<std::uintptr_t>(impl.get()), b.offset};
+        std::memcpy(block + s.offset, rec, sizeof rec);
+      }
       bool held = false;
       for (std::size_t k = keep_alive_.size(); k > 0 && k + 8 > keep_alive_.size(); --k) {
         if (keep_alive_[k - 1].get() == impl.get()) held = true;

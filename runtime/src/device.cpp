@@ -217,6 +217,15 @@ Kernel Device::load_spirv(std::string name, std::span<const std::uint32_t> launc
   return Kernel(impl_->load_spirv(std::move(name), launch, persistent, v));
 }
 
+Kernel Device::load(const EmbeddedKernel& k, const backend::KernelVariant& v) {
+  if (k.name.empty() || k.launch_spirv.empty()) {
+    SPOOL_THROW(Errc::invalid_argument, "embedded kernel '" + std::string(k.name) + "' has no SPIR-V");
+  }
+  return load_spirv(std::string(k.name), k.launch_spirv, k.persistent_spirv, v);
+}
+
+void Device::park_persistent() { impl_->park_persistent(); }
+
 Kernel Device::load_spirv_file(std::string name, const std::string& launch_path,
                                const std::string& persistent_path,
                                const backend::KernelVariant& v) {

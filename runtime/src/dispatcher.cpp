@@ -131,10 +131,10 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     if (!available[m]) {
       std::string why = std::string("mode '") + std::string(policy::to_string(*force)) +
                         "' is not available for kernel '" + kd.name + "' on " + v.device;
-      if (*force == LaunchMode::persistent && !kd.has_persistent) {
+      if (!I.dev.supports(*force)) {
+        why += ": " + I.dev.unsupported_reason(*force);
+      } else if (*force == LaunchMode::persistent && !kd.has_persistent) {
         why += ": " + kd.persistent_unavailable_reason;
-      } else {
-        why += ": the device does not support it";
       }
       SPOOL_THROW(Errc::not_supported, why);
     }

@@ -30,6 +30,7 @@ const char* to_string(ArgKind k) noexcept {
     case ArgKind::u32: return "u32";
     case ArgKind::i32: return "i32";
     case ArgKind::f32: return "f32";
+    case ArgKind::bound_buffer: return "bound buffer";
   }
   return "unknown";
 }

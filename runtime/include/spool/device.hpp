@@ -13,6 +13,7 @@
 #include "spool/batch.hpp"
 #include "spool/buffer.hpp"
 #include "spool/dispatcher.hpp"
+#include "spool/embedded_kernel.hpp"
 #include "spool/kernel.hpp"
 #include "spool/telemetry.hpp"
 #include "spool/types.hpp"
@@ -46,6 +47,9 @@ class Device {
   Kernel load_spirv(std::string name, std::span<const std::uint32_t> launch,
                     std::span<const std::uint32_t> persistent = {},
                     const backend::KernelVariant& v = {});
+  // A kernel embedded at build time (spool_add_kernels(), see
+  // docs/integration.md): both variants, argument layout reflected.
+  Kernel load(const EmbeddedKernel& k, const backend::KernelVariant& v = {});
   // Reads a SPIR-V file (and optional persistent-variant file).
   Kernel load_spirv_file(std::string name, const std::string& launch_path,
                          const std::string& persistent_path = {},
@@ -57,6 +61,9 @@ class Device {
   // Shorthands for dispatcher().submit / submit().wait().
   Submission submit(Batch batch, const SubmitOptions& o = {});
   Verdict run(Batch batch, const SubmitOptions& o = {});
+
+  // Stops a resident persistent kernel now (it also parks itself when idle).
+  void park_persistent();
 
   void add_telemetry_sink(std::shared_ptr<TelemetrySink> sink);
 

@@ -48,4 +48,14 @@ VkBufferImpl::~VkBufferImpl() {
   memory_.reset();
 }
 
+VkBorrowedBuffer::VkBorrowedBuffer(std::shared_ptr<Context> ctx, VkBuffer buffer, VkDeviceSize offset,
+                                   VkDeviceSize range, VkBufferUsageFlags usage, void* mapped)
+    : ctx_(std::move(ctx)), buffer_(buffer), offset_(offset), range_(range), usage_(usage), mapped_(mapped) {
+  if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0) {
+    VkBufferDeviceAddressInfo da{VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
+    da.buffer = buffer;
+    address_ = vkGetBufferDeviceAddress(ctx_->device(), &da) + offset;
+  }
+}
+
 }  // namespace spool::vulkan

@@ -10,14 +10,27 @@
 
 namespace spool::vulkan {
 
-class VkBufferImpl final : public backend::BufferImpl {
+// What the backend needs of any Vulkan buffer, Spool's or the application's:
+// the handle and where the buffer's bytes start in it (descriptor bindings).
+class VkBufferRef : public backend::BufferImpl {
+ public:
+  virtual VkBuffer handle() const noexcept = 0;
+  virtual VkDeviceSize base_offset() const noexcept = 0;
+  virtual bool storage_usage() const noexcept = 0;  // VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+  virtual const Context* context() const noexcept = 0;
+};
+
+class VkBufferImpl final : public VkBufferRef {
  public:
   VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bool host_visible);
   ~VkBufferImpl() override;
   std::uint64_t size() const noexcept override { return size_; }
   void* host_ptr() const noexcept override { return mapped_; }
   std::uint64_t device_address() const noexcept override { return address_; }
-  VkBuffer handle() const noexcept { return buffer_.get(); }
+  VkBuffer handle() const noexcept override { return buffer_.get(); }
+  VkDeviceSize base_offset() const noexcept override { return 0; }
+  bool storage_usage() const noexcept override { return true; }
+  const Context* context() const noexcept override { return ctx_.get(); }
 
  private:
   std::shared_ptr<Context> ctx_;  // the device outlives its buffers
@@ -26,6 +39,31 @@ class VkBufferImpl final : public backend::BufferImpl {
   OwnedMemory memory_;
   void* mapped_ = nullptr;
   std::uint64_t address_ = 0;
+};
+
+// An application's VkBuffer (a range of it): never destroyed by Spool.
+class VkBorrowedBuffer final : public VkBufferRef {
+ public:
+  VkBorrowedBuffer(std::shared_ptr<Context> ctx, VkBuffer buffer, VkDeviceSize offset,
+                   VkDeviceSize range, VkBufferUsageFlags usage, void* mapped);
+  std::uint64_t size() const noexcept override { return range_; }
+  void* host_ptr() const noexcept override { return mapped_; }
+  std::uint64_t device_address() const noexcept override { return address_; }
+  VkBuffer handle() const noexcept override { return buffer_; }
+  VkDeviceSize base_offset() const noexcept override { return offset_; }
+  bool storage_usage() const noexcept override {
+    return (usage_ & VK_BUFFER_USAGE_STORAGE_BUFFER_BIT) != 0;
+  }
+  const Context* context() const noexcept override { return ctx_.get(); }
+
+ private:
+  std::shared_ptr<Context> ctx_;  // keeps Spool's use of the device visible (on_release)
+  VkBuffer buffer_;
+  VkDeviceSize offset_;
+  VkDeviceSize range_;
+  VkBufferUsageFlags usage_;
+  void* mapped_;
+  std::uint64_t address_ = 0;  // 0 without VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT
 };
 
 }  // namespace spool::vulkan

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "vk_check.hpp"
@@ -48,7 +49,66 @@ Instance::Instance() {
 }
 
 Instance::~Instance() {
-  if (h_ != VK_NULL_HANDLE) vkDestroyInstance(h_, nullptr);
+  if (h_ != VK_NULL_HANDLE && owned_) vkDestroyInstance(h_, nullptr);
+}
+
+PhysicalDevice describe_physical(VkPhysicalDevice h, std::optional<std::uint32_t> family) {
+  PhysicalDevice pd;
+  pd.handle = h;
+  VkPhysicalDeviceIDProperties idp{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+  VkPhysicalDeviceDriverProperties drv{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  idp.pNext = &drv;
+  VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  props.pNext = &idp;
+  vkGetPhysicalDeviceProperties2(h, &props);
+  const auto& p = props.properties;
+  pd.info.name = p.deviceName;
+  pd.info.backend = BackendKind::vulkan;
+  pd.info.type = map_type(p.deviceType);
+  pd.info.uuid = hex(idp.deviceUUID, VK_UUID_SIZE);
+  pd.info.driver_version = std::string(drv.driverInfo[0] ? drv.driverInfo : drv.driverName) +
+                           " (" + std::to_string(p.driverVersion) + ")";
+  pd.info.api_version = version_string(p.apiVersion);
+  pd.info.limits.max_workgroup_size = p.limits.maxComputeWorkGroupSize[0];
+  pd.info.limits.max_push_constant_bytes = p.limits.maxPushConstantsSize;
+  pd.timestamp_period_ns = p.limits.timestampPeriod;
+
+  VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  f.pNext = &f12;
+  vkGetPhysicalDeviceFeatures2(h, &f);
+
+  std::uint32_t qn = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(h, &qn, nullptr);
+  std::vector<VkQueueFamilyProperties> qf(qn);
+  vkGetPhysicalDeviceQueueFamilyProperties(h, &qn, qf.data());
+  bool have_queue = false;
+  for (std::uint32_t i = 0; i < qn; ++i) {
+    if (family && *family != i) continue;
+    if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) != 0) {
+      pd.queue_family = i;
+      pd.queue_count = qf[i].queueCount;
+      pd.timestamp_valid_bits = qf[i].timestampValidBits;
+      have_queue = true;
+      break;
+    }
+  }
+  pd.timestamps = p.limits.timestampComputeAndGraphics == VK_TRUE && pd.timestamp_valid_bits > 0;
+
+  if (p.apiVersion < VK_API_VERSION_1_2) {
+    pd.why_unusable = "Vulkan " + pd.info.api_version + " < 1.2";
+  } else if (!have_queue) {
+    pd.why_unusable = family ? "queue family " + std::to_string(*family) +
+                                   (*family < qn ? " has no compute capability" : " does not exist")
+                             : std::string("no compute queue");
+  } else if (f12.bufferDeviceAddress != VK_TRUE) {
+    pd.why_unusable = "no bufferDeviceAddress";
+  } else if (f.features.shaderInt64 != VK_TRUE) {
+    pd.why_unusable = "no shaderInt64";
+  } else {
+    pd.usable = true;
+  }
+  return pd;
 }
 
 std::vector<PhysicalDevice> enumerate_physical(VkInstance inst) {
@@ -57,65 +117,12 @@ std::vector<PhysicalDevice> enumerate_physical(VkInstance inst) {
   std::vector<VkPhysicalDevice> handles(n);
   SPOOL_VK(vkEnumeratePhysicalDevices(inst, &n, handles.data()));
   std::vector<PhysicalDevice> out;
-  for (VkPhysicalDevice h : handles) {
-    PhysicalDevice pd;
-    pd.handle = h;
-    VkPhysicalDeviceIDProperties idp{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
-    VkPhysicalDeviceDriverProperties drv{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
-    idp.pNext = &drv;
-    VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
-    props.pNext = &idp;
-    vkGetPhysicalDeviceProperties2(h, &props);
-    const auto& p = props.properties;
-    pd.info.name = p.deviceName;
-    pd.info.backend = BackendKind::vulkan;
-    pd.info.type = map_type(p.deviceType);
-    pd.info.uuid = hex(idp.deviceUUID, VK_UUID_SIZE);
-    pd.info.driver_version = std::string(drv.driverInfo[0] ? drv.driverInfo : drv.driverName) +
-                             " (" + std::to_string(p.driverVersion) + ")";
-    pd.info.api_version = version_string(p.apiVersion);
-    pd.info.limits.max_workgroup_size = p.limits.maxComputeWorkGroupSize[0];
-    pd.info.limits.max_push_constant_bytes = p.limits.maxPushConstantsSize;
-    pd.timestamp_period_ns = p.limits.timestampPeriod;
-
-    VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-    VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
-    f.pNext = &f12;
-    vkGetPhysicalDeviceFeatures2(h, &f);
-
-    std::uint32_t qn = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(h, &qn, nullptr);
-    std::vector<VkQueueFamilyProperties> qf(qn);
-    vkGetPhysicalDeviceQueueFamilyProperties(h, &qn, qf.data());
-    bool have_queue = false;
-    for (std::uint32_t i = 0; i < qn; ++i) {
-      if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) != 0) {
-        pd.queue_family = i;
-        pd.timestamp_valid_bits = qf[i].timestampValidBits;
-        have_queue = true;
-        break;
-      }
-    }
-    pd.timestamps = p.limits.timestampComputeAndGraphics == VK_TRUE && pd.timestamp_valid_bits > 0;
-
-    if (p.apiVersion < VK_API_VERSION_1_2) {
-      pd.why_unusable = "Vulkan " + pd.info.api_version + " < 1.2";
-    } else if (!have_queue) {
-      pd.why_unusable = "no compute queue";
-    } else if (f12.bufferDeviceAddress != VK_TRUE) {
-      pd.why_unusable = "no bufferDeviceAddress";
-    } else if (f.features.shaderInt64 != VK_TRUE) {
-      pd.why_unusable = "no shaderInt64";
-    } else {
-      pd.usable = true;
-    }
-    out.push_back(std::move(pd));
-  }
+  for (VkPhysicalDevice h : handles) out.push_back(describe_physical(h, std::nullopt));
   return out;
 }
 
 Context::Context(std::shared_ptr<Instance> inst, const PhysicalDevice& pd)
-    : inst_(std::move(inst)), pd_(pd) {
+    : inst_(std::move(inst)), pd_(pd), queue_mu_(std::make_shared<std::mutex>()) {
   const float prio = 1.0f;
   VkDeviceQueueCreateInfo q{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
   q.queueFamilyIndex = pd.queue_family;
@@ -137,7 +144,30 @@ Context::Context(std::shared_ptr<Instance> inst, const PhysicalDevice& pd)
   vkGetPhysicalDeviceMemoryProperties(pd.handle, &mem_);
 }
 
+Context::Context(std::shared_ptr<Instance> inst, const PhysicalDevice& pd, const Borrowed& b)
+    : inst_(std::move(inst)),
+      pd_(pd),
+      dev_(b.device),
+      queue_(b.queue),
+      queue_mu_(b.queue_mutex ? b.queue_mutex : std::make_shared<std::mutex>()),
+      borrowed_(true),
+      shared_queue_(b.shared_queue),
+      on_release_(b.on_release) {
+  vkGetPhysicalDeviceMemoryProperties(pd.handle, &mem_);
+}
+
 Context::~Context() {
+  if (borrowed_) {
+    // Nothing here was created by Spool; its own objects are already gone
+    // (they hold this context). Tell the application it may destroy its device.
+    if (on_release_) {
+      try {
+        on_release_();
+      } catch (...) {
+      }
+    }
+    return;
+  }
   if (dev_ != VK_NULL_HANDLE) {
     vkDeviceWaitIdle(dev_);
     vkDestroyDevice(dev_, nullptr);
@@ -153,8 +183,13 @@ std::uint32_t Context::memory_type(std::uint32_t type_bits, VkMemoryPropertyFlag
 }
 
 void Context::submit(const VkSubmitInfo& info, VkFence fence) {
-  std::lock_guard lk(queue_mu_);
+  std::lock_guard lk(*queue_mu_);
   SPOOL_VK(vkQueueSubmit(queue_, 1, &info, fence));
+}
+
+void Context::wait_queue_idle() {
+  std::lock_guard lk(*queue_mu_);
+  SPOOL_VK(vkQueueWaitIdle(queue_));
 }
 
 }  // namespace spool::vulkan

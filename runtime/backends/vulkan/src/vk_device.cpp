@@ -49,6 +49,16 @@ std::vector<VkCommandBuffer> allocate(VkDevice d, VkCommandPool p, std::uint32_t
 VkDeviceImpl::VkDeviceImpl(std::shared_ptr<Instance> inst, const PhysicalDevice& pd,
                            PersistentOptions po)
     : ctx_(std::make_shared<Context>(std::move(inst), pd)), popts_(po) {
+  init();
+}
+
+VkDeviceImpl::VkDeviceImpl(std::shared_ptr<Context> ctx, PersistentOptions po, VkPipelineCache app_cache)
+    : ctx_(std::move(ctx)), popts_(po), app_cache_(app_cache) {
+  init();
+}
+
+void VkDeviceImpl::init() {
+  const PhysicalDevice& pd = ctx_->physical();
   VkDevice d = ctx_->device();
   const std::uint32_t fam = ctx_->queue_family();
   for (int s = 0; s < 2; ++s) {
@@ -94,7 +104,16 @@ VkDeviceImpl::~VkDeviceImpl() {
   // Deliver whatever completed while stopping; fail what never ran.
   for (auto& [fn, res] : ready_) fn(std::move(res));
   ready_.clear();
-  vkDeviceWaitIdle(ctx_->device());
+  // A borrowed device may be in use by the application's other queues:
+  // only this queue is drained (vkDeviceWaitIdle would race the application).
+  if (ctx_->borrowed()) {
+    try {
+      ctx_->wait_queue_idle();
+    } catch (...) {
+    }
+  } else {
+    vkDeviceWaitIdle(ctx_->device());
+  }
   save_pipeline_cache();
   hung_keepalive_.clear();  // the device is idle: nothing reads those buffers now
   recorded_cache_.clear();
@@ -125,8 +144,8 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view
   for (const auto& k : kernels::builtin_glsl()) {
     if (k.name == name) {
       auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
-                                                 k.launch_spirv, k.persistent_spirv, wg,
-                                                 persistent_wg(), pipeline_cache_.get());
+                                                 k.launch_spirv, k.persistent_spirv, wg, v.workgroup_size,
+                                                 persistent_wg(), pipeline_cache());
       impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
@@ -149,14 +168,26 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_spirv(std::string name,
   for (std::uint32_t w : persistent) h = (h ^ w) * 1099511628211ull;
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg,
-                                        persistent_wg(), pipeline_cache_.get());
+  return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg, v.workgroup_size,
+                                        persistent_wg(), pipeline_cache());
 }
 
 // On CPU devices (lavapipe) a persistent workgroup is one SIMD row: barriers
 // across more invocations cost coroutine switches on every poll.
 std::uint32_t VkDeviceImpl::persistent_wg() const noexcept {
   return popts_.workgroup != 0 ? popts_.workgroup : (info().type == DeviceType::cpu ? 8u : 0u);
+}
+
+bool VkDeviceImpl::supports(LaunchMode m) const noexcept {
+  return m != LaunchMode::persistent || !ctx_->shared_queue();
+}
+
+std::string VkDeviceImpl::unsupported_reason(LaunchMode m) const {
+  if (m == LaunchMode::persistent && ctx_->shared_queue()) {
+    return "the queue is shared with the application, and a persistent kernel would hold it until it "
+           "parks; hand Spool a queue of its own (spool::vulkan::QueueUse::dedicated) to enable it";
+  }
+  return backend::DeviceImpl::unsupported_reason(m);
 }
 
 bool VkDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
@@ -231,16 +262,17 @@ class VkBackend final : public backend::Backend {
     if (index >= usable_.size()) {
       throw Error(Errc::invalid_argument, "Vulkan device index out of range", "open", {}, __FILE__, __LINE__);
     }
-    return std::make_unique<VkDeviceImpl>(inst_, usable_[index], read_options());
+    return std::make_unique<VkDeviceImpl>(inst_, usable_[index], read_persistent_options());
   }
 
  private:
-  static PersistentOptions read_options();
   std::shared_ptr<Instance> inst_;
   std::vector<PhysicalDevice> usable_;
 };
 
-PersistentOptions VkBackend::read_options() {
+}  // namespace
+
+PersistentOptions read_persistent_options() {
   PersistentOptions o;
   o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
   o.groups = options::get_u32("SPOOL_PERSISTENT_GROUPS");
@@ -249,8 +281,6 @@ PersistentOptions VkBackend::read_options() {
   o.workgroup = options::get_u32("SPOOL_PERSISTENT_WG");
   return o;
 }
-
-}  // namespace
 
 std::unique_ptr<backend::Backend> make_backend() { return std::make_unique<VkBackend>(); }
 

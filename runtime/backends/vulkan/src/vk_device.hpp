@@ -18,6 +18,7 @@
 #include "spool/backend/backend.hpp"
 #include "vk_buffer.hpp"
 #include "vk_context.hpp"
+#include "vk_descriptors.hpp"
 #include "vk_kernel.hpp"
 
 namespace spool::vulkan {
@@ -31,9 +32,14 @@ struct PersistentOptions {
   std::uint32_t workgroup = 0;          // persistent workgroup size (0: 8 on CPU devices)
 };
 
+// PersistentOptions from the SPOOL_* options table.
+PersistentOptions read_persistent_options();
+
 class VkDeviceImpl final : public backend::DeviceImpl {
  public:
   VkDeviceImpl(std::shared_ptr<Instance> inst, const PhysicalDevice& pd, PersistentOptions po);
+  // Over an application's device (vk_interop.cpp); `app_cache` may be null.
+  VkDeviceImpl(std::shared_ptr<Context> ctx, PersistentOptions po, VkPipelineCache app_cache);
   ~VkDeviceImpl() override;
 
   const DeviceInfo& info() const noexcept override { return ctx_->physical().info; }
@@ -46,7 +52,9 @@ class VkDeviceImpl final : public backend::DeviceImpl {
                                                   std::span<const std::uint32_t> launch,
                                                   std::span<const std::uint32_t> persistent,
                                                   const backend::KernelVariant& v) override;
-  bool supports(LaunchMode) const noexcept override { return true; }
+  bool supports(LaunchMode m) const noexcept override;
+  std::string unsupported_reason(LaunchMode m) const override;
+  const std::shared_ptr<Context>& context() const noexcept { return ctx_; }
   bool persistent_resident(const backend::KernelImpl& k) const noexcept override;
   void execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) override;
   LaunchProfile calibrate() override;
@@ -59,9 +67,14 @@ class VkDeviceImpl final : public backend::DeviceImpl {
                                    bool sequential);
   backend::ExecResult run_recorded(const VkKernelImpl& k, std::span<const backend::PackedItem> items,
                                    bool sequential, bool use_cache);
-  void record_dispatch(VkCommandBuffer cb, const VkKernelImpl& k, const backend::PackedItem& it) const;
+  void record_dispatch(VkCommandBuffer cb, const VkKernelImpl& k, const backend::PackedItem& it,
+                       VkDescriptorSet set) const;
   void wait_fence(VkFence f, const char* what);
   std::uint32_t persistent_wg() const noexcept;
+  void init();  // command pools, fences, queries, queue ring, engine thread
+  VkPipelineCache pipeline_cache() const noexcept {
+    return app_cache_ != VK_NULL_HANDLE ? app_cache_ : pipeline_cache_.get();
+  }
   void check_items(const VkKernelImpl& k, std::span<const backend::PackedItem> items) const;
 
   // ---- vk_persistent.cpp ----
@@ -95,6 +108,8 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   std::vector<VkCommandBuffer> launch_cbs_[2];
   OwnedFence launch_fences_[2];
   bool launch_fence_pending_[2] = {false, false};
+  DescriptorArena launch_sets_[2];  // bound buffers of ABI-less kernels, per chunk
+  DescriptorArena record_sets_;
   OwnedCommandPool record_pool_;
   OwnedFence record_fence_;
   OwnedQueryPool queries_;
@@ -139,6 +154,7 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   std::map<std::string, std::shared_ptr<VkKernelImpl>> builtin_cache_;
   // Compiled pipelines persisted next to the autotune store (vk_pipeline_cache.cpp).
   OwnedPipelineCache pipeline_cache_;
+  VkPipelineCache app_cache_ = VK_NULL_HANDLE;  // the application's: used, never saved or destroyed
   std::string pipeline_cache_path_;
   void save_pipeline_cache() noexcept;
   std::uint32_t groups_ = 1;

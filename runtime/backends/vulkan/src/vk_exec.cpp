@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "vk_check.hpp"
+#include "vk_descriptors.hpp"
 #include "vk_device.hpp"
 
 namespace spool::vulkan {
@@ -21,23 +22,27 @@ void begin(VkCommandBuffer cb, VkCommandBufferUsageFlags flags) {
   SPOOL_VK(vkBeginCommandBuffer(cb, &bi));
 }
 
-// Makes earlier shader writes (this and earlier submissions) visible to the
-// next dispatch.
-void compute_barrier(VkCommandBuffer cb) {
+// Makes earlier writes visible to the next dispatch: with `all_prior`, every
+// write earlier in the queue's submission order (any stage: the
+// application's transfers and shaders on a borrowed queue), else the
+// previous dispatch's shader writes.
+void compute_barrier(VkCommandBuffer cb, bool all_prior) {
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  mb.srcAccessMask = all_prior ? VK_ACCESS_MEMORY_WRITE_BIT : VK_ACCESS_SHADER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                       0, 1, &mb, 0, nullptr, 0, nullptr);
+  vkCmdPipelineBarrier(cb, all_prior ? VK_PIPELINE_STAGE_ALL_COMMANDS_BIT : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
 }
 
-// Makes shader writes visible to the host once the fence signals.
+// Makes shader writes visible to the host once the fence signals, and to any
+// later command on the queue (the application's next submission).
 void host_barrier(VkCommandBuffer cb) {
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
-                       &mb, 0, nullptr, 0, nullptr);
+  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
+  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                       VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &mb, 0,
+                       nullptr, 0, nullptr);
 }
 
 }  // namespace
@@ -52,16 +57,27 @@ void VkDeviceImpl::check_items(const VkKernelImpl& k, std::span<const backend::P
                   "execute", {}, __FILE__, __LINE__);
     }
   }
+  check_bound_buffers(k, items);
 }
 
 void VkDeviceImpl::record_dispatch(VkCommandBuffer cb, const VkKernelImpl& k,
-                                   const backend::PackedItem& it) const {
+                                   const backend::PackedItem& it, VkDescriptorSet set) const {
   const Reflection& r = k.reflection();
-  alignas(8) std::byte push[256];
-  std::memcpy(push, &it.grid, 4);
-  std::memcpy(push + 4, &it.index, 4);
-  std::memcpy(push + r.args_offset, it.args, r.arg_block_size);
-  vkCmdPushConstants(cb, k.launch_layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, r.push_size, push);
+  if (r.spool_abi) {
+    alignas(8) std::byte push[256];
+    std::memcpy(push, &it.grid, 4);
+    std::memcpy(push + 4, &it.index, 4);
+    std::memcpy(push + r.args_offset, it.args, r.arg_block_size);
+    vkCmdPushConstants(cb, k.launch_layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, r.push_size, push);
+  } else {
+    // The module's own push constants are the first push_size bytes of the block.
+    if (r.push_size > 0) {
+      vkCmdPushConstants(cb, k.launch_layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, r.push_size, it.args);
+    }
+    if (set != VK_NULL_HANDLE) {
+      vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k.launch_layout(), 0, 1, &set, 0, nullptr);
+    }
+  }
   vkCmdDispatch(cb, (it.grid + k.workgroup_size() - 1) / k.workgroup_size(), 1, 1);
 }
 
@@ -92,13 +108,18 @@ backend::ExecResult VkDeviceImpl::run_launches(const VkKernelImpl& k,
       launch_fence_pending_[set] = false;
     }
     SPOOL_VK(vkResetCommandPool(d, launch_pools_[set].get(), 0));
+    if (k.set_layout() != VK_NULL_HANDLE) launch_sets_[set].reset(d, static_cast<std::uint32_t>(chunk));
     const std::size_t end = std::min(items.size(), pos + chunk);
     for (std::size_t i = pos; i < end; ++i) {
       VkCommandBuffer cb = launch_cbs_[set][i - pos];
       begin(cb, VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
-      if (sequential && i > 0) compute_barrier(cb);
+      // The first item waits for everything submitted to the queue before
+      // (the application's work too, on a borrowed queue); later sequential
+      // items for the item before.
+      if (i == 0 || sequential) compute_barrier(cb, i == 0);
       vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k.launch_pipeline());
-      record_dispatch(cb, k, items[i]);
+      record_dispatch(cb, k, items[i],
+                      k.set_layout() != VK_NULL_HANDLE ? launch_sets_[set].get(d, k, items[i].args) : VK_NULL_HANDLE);
       if (i + 1 == items.size()) host_barrier(cb);
       SPOOL_VK(vkEndCommandBuffer(cb));
       VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
@@ -135,6 +156,12 @@ backend::ExecResult VkDeviceImpl::run_recorded(const VkKernelImpl& k,
   // A repeated batch (same kernel, grids and argument bytes) replays the
   // command buffer recorded for it.
   Recorded* hit = nullptr;
+  // Descriptor sets live for one submission: such batches are not cached.
+  const bool bound = k.set_layout() != VK_NULL_HANDLE;
+  if (bound) {
+    use_cache = false;
+    record_sets_.reset(d, sets_needed(k, items));
+  }
   if (use_cache) {
     for (auto& e : recorded_cache_) {
       if (e.kernel != &k || e.sequential != sequential || e.grids.size() != items.size()) continue;
@@ -194,11 +221,11 @@ backend::ExecResult VkDeviceImpl::run_recorded(const VkKernelImpl& k,
       vkCmdResetQueryPool(cb, queries_.get(), 2 * rec->query, 2);
       vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_.get(), 2 * rec->query);
     }
-    compute_barrier(cb);  // earlier submissions' writes are visible
+    compute_barrier(cb, true);  // earlier submissions' writes are visible
     vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k.launch_pipeline());
     for (std::size_t i = 0; i < items.size(); ++i) {
-      if (sequential && i > 0) compute_barrier(cb);
-      record_dispatch(cb, k, items[i]);
+      if (sequential && i > 0) compute_barrier(cb, false);
+      record_dispatch(cb, k, items[i], bound ? record_sets_.get(d, k, items[i].args) : VK_NULL_HANDLE);
     }
     if (queries_) {
       vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_.get(), 2 * rec->query + 1);

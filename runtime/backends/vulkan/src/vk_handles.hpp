@@ -46,5 +46,7 @@ using OwnedCommandPool = Owned<VkCommandPool, vkDestroyCommandPool>;
 using OwnedFence = Owned<VkFence, vkDestroyFence>;
 using OwnedQueryPool = Owned<VkQueryPool, vkDestroyQueryPool>;
 using OwnedPipelineCache = Owned<VkPipelineCache, vkDestroyPipelineCache>;
+using OwnedDescriptorSetLayout = Owned<VkDescriptorSetLayout, vkDestroyDescriptorSetLayout>;
+using OwnedDescriptorPool = Owned<VkDescriptorPool, vkDestroyDescriptorPool>;
 
 }  // namespace spool::vulkan

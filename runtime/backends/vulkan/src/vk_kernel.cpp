@@ -15,7 +15,8 @@ struct Pipeline {
 };
 
 Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::uint32_t push_size,
-                       std::uint32_t wg, VkPipelineCache cache) {
+                       std::uint32_t wg, VkPipelineCache cache, const char* entry_point = "main",
+                       bool specialize = true, VkDescriptorSetLayout set_layout = VK_NULL_HANDLE) {
   VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   mi.codeSize = spirv.size() * 4;
   mi.pCode = spirv.data();
@@ -25,8 +26,10 @@ Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::ui
 
   VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size};
   VkPipelineLayoutCreateInfo li{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  li.pushConstantRangeCount = 1;
+  li.pushConstantRangeCount = push_size > 0 ? 1 : 0;
   li.pPushConstantRanges = &range;
+  li.setLayoutCount = set_layout != VK_NULL_HANDLE ? 1 : 0;
+  li.pSetLayouts = &set_layout;
   VkPipelineLayout l = VK_NULL_HANDLE;
   SPOOL_VK(vkCreatePipelineLayout(d, &li, nullptr, &l));
   Pipeline out;
@@ -38,8 +41,8 @@ Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::ui
   ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   ci.stage.module = m;
-  ci.stage.pName = "main";
-  ci.stage.pSpecializationInfo = &spec;
+  ci.stage.pName = entry_point;
+  ci.stage.pSpecializationInfo = specialize ? &spec : nullptr;
   ci.layout = l;
   VkPipeline p = VK_NULL_HANDLE;
   SPOOL_VK(vkCreateComputePipelines(d, cache, 1, &ci, nullptr, &p));
@@ -54,11 +57,23 @@ std::string variant_string(std::uint32_t wg) { return "wg=" + std::to_string(wg)
 VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
                            std::span<const std::uint32_t> launch,
                            std::span<const std::uint32_t> persistent, std::uint32_t workgroup_size,
+                           std::uint32_t requested_wg,
                            std::uint32_t persistent_workgroup_size, VkPipelineCache cache)
     : ctx_(std::move(ctx)),
       wg_(workgroup_size),
-      pwg_(persistent_workgroup_size != 0 ? std::min(persistent_workgroup_size, workgroup_size)
-                                          : workgroup_size) {
+      pwg_(0) {
+  refl_ = reflect_kernel(launch, name);
+  if (!refl_.local_size_spec) {
+    // The module fixes its workgroup size; a requested one must agree.
+    if (requested_wg != 0 && requested_wg != refl_.local_size_x) {
+      throw Error(Errc::invalid_argument,
+                  "kernel '" + name + "': its module fixes the workgroup size at " +
+                      std::to_string(refl_.local_size_x) + " (requested " + std::to_string(requested_wg) + ")",
+                  "load kernel", {}, __FILE__, __LINE__);
+    }
+    wg_ = refl_.local_size_x;
+  }
+  pwg_ = persistent_workgroup_size != 0 ? std::min(persistent_workgroup_size, wg_) : wg_;
   const std::uint32_t max_wg = ctx_->physical().info.limits.max_workgroup_size;
   if (wg_ == 0 || wg_ > max_wg) {
     throw Error(Errc::invalid_argument,
@@ -66,7 +81,6 @@ VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::
                     " outside 1.." + std::to_string(max_wg),
                 "load kernel", {}, __FILE__, __LINE__);
   }
-  refl_ = reflect_launch_abi(launch, name);
   const std::uint32_t max_push = ctx_->physical().info.limits.max_push_constant_bytes;
   if (refl_.push_size > max_push) {
     throw Error(Errc::not_supported,
@@ -82,10 +96,31 @@ VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::
 
   const auto t0 = std::chrono::steady_clock::now();
   VkDevice d = ctx_->device();
-  Pipeline lp = make_pipeline(d, launch, refl_.push_size, wg_, cache);
+  if (!refl_.bindings.empty()) {
+    std::vector<VkDescriptorSetLayoutBinding> b(refl_.bindings.size());
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      b[i].binding = refl_.bindings[i];
+      b[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      b[i].descriptorCount = 1;
+      b[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+    }
+    VkDescriptorSetLayoutCreateInfo si{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    si.bindingCount = static_cast<std::uint32_t>(b.size());
+    si.pBindings = b.data();
+    VkDescriptorSetLayout sl = VK_NULL_HANDLE;
+    SPOOL_VK(vkCreateDescriptorSetLayout(d, &si, nullptr, &sl));
+    set_layout_ = OwnedDescriptorSetLayout(d, sl);
+  }
+  Pipeline lp = make_pipeline(d, launch, refl_.push_size, wg_, cache, refl_.entry.c_str(),
+                              refl_.local_size_spec, set_layout_.get());
   launch_layout_ = std::move(lp.layout);
   launch_ = std::move(lp.pipeline);
-  if (persistent.empty()) {
+  if (!refl_.spool_abi) {
+    desc_.persistent_unavailable_reason =
+        "its module does not follow the Spool kernel ABI (" + refl_.abi_mismatch +
+        "), so it runs in the launches and recorded modes only; build it from a body with "
+        "spool_add_kernels() to get a persistent variant";
+  } else if (persistent.empty()) {
     desc_.persistent_unavailable_reason = "no persistent variant was supplied";
   } else if (refl_.arg_block_size > kSlotArgBytes) {
     desc_.persistent_unavailable_reason = "its " + std::to_string(refl_.arg_block_size) +

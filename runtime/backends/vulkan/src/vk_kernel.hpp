@@ -19,23 +19,38 @@ inline constexpr std::uint32_t kPushHeaderBytes = 8;
 // Argument bytes a persistent-queue slot can hold.
 inline constexpr std::uint32_t kSlotArgBytes = 96;
 
+// Storage buffers an ABI-less module may bind (descriptor set 0).
+inline constexpr std::uint32_t kMaxBindings = 16;
+// Packed-argument bytes of one bound buffer: {BufferImpl*, byte offset}.
+inline constexpr std::uint32_t kBindingRecordBytes = 16;
+
 struct Reflection {
-  std::vector<ArgSpec> args;     // offsets relative to the argument block
-  std::uint32_t args_offset = 0; // where the block starts in the push constants
+  bool spool_abi = true;          // push constants {spool_grid, spool_item, SpoolArgs}
+  std::string abi_mismatch;       // why not, when !spool_abi
+  std::vector<ArgSpec> args;      // offsets relative to the packed argument block
+  std::uint32_t args_offset = 0;  // ABI: where SpoolArgs starts in the push constants
   std::uint32_t arg_block_size = 0;
-  std::uint32_t push_size = 0;   // whole push-constant block
+  std::uint32_t push_size = 0;    // whole push-constant block (0: none)
+  std::vector<std::uint32_t> bindings;  // ABI-less: binding of each bound_buffer argument, in order
+  std::string entry = "main";
+  bool local_size_spec = true;    // local_size_x is specialization constant 0
+  std::uint32_t local_size_x = 1; // its literal (or default) value
 };
 
-// Reflects the launch variant's push-constant block: uint spool_grid,
-// uint spool_item, SpoolArgs args. Throws spool::Error(invalid_argument)
-// saying what is wrong when the module does not follow the ABI.
-Reflection reflect_launch_abi(std::span<const std::uint32_t> spirv, const std::string& name);
+// Reflects a compute module. A module following the Spool ABI (push
+// constants uint spool_grid, uint spool_item, SpoolArgs args; workgroup size
+// from constant_id 0) gets the ABI layout; any other module gets its own push
+// constants and set-0 storage buffers as arguments (spool_abi = false).
+// Throws spool::Error(invalid_argument) saying what is wrong when the module
+// is not SPIR-V or uses something Spool cannot pass (images, uniforms, ...).
+Reflection reflect_kernel(std::span<const std::uint32_t> spirv, const std::string& name);
 
 class VkKernelImpl final : public backend::KernelImpl {
  public:
   VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
                std::span<const std::uint32_t> launch, std::span<const std::uint32_t> persistent,
-               std::uint32_t workgroup_size, std::uint32_t persistent_workgroup_size,
+               std::uint32_t workgroup_size, std::uint32_t requested_wg,
+               std::uint32_t persistent_workgroup_size,
                VkPipelineCache cache);
   const backend::KernelDesc& desc() const noexcept override { return desc_; }
 
@@ -43,6 +58,8 @@ class VkKernelImpl final : public backend::KernelImpl {
   VkPipelineLayout launch_layout() const noexcept { return launch_layout_.get(); }
   VkPipeline persistent_pipeline() const noexcept { return persistent_.get(); }
   VkPipelineLayout persistent_layout() const noexcept { return persistent_layout_.get(); }
+  // ABI-less modules with storage buffers: the set-0 layout (else null).
+  VkDescriptorSetLayout set_layout() const noexcept { return set_layout_.get(); }
   std::uint32_t workgroup_size() const noexcept { return wg_; }
   std::uint32_t persistent_workgroup_size() const noexcept { return pwg_; }
   const Reflection& reflection() const noexcept { return refl_; }
@@ -52,6 +69,7 @@ class VkKernelImpl final : public backend::KernelImpl {
 
  private:
   std::shared_ptr<Context> ctx_;
+  OwnedDescriptorSetLayout set_layout_;
   backend::KernelDesc desc_;
   Reflection refl_;
   std::uint32_t wg_;

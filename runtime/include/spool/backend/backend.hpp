@@ -96,6 +96,10 @@ class DeviceImpl {
                                                  const KernelVariant& v) = 0;
 
   virtual bool supports(LaunchMode m) const noexcept = 0;
+  // Why supports(m) is false, for the caller's error message.
+  virtual std::string unsupported_reason(LaunchMode /*m*/) const {
+    return "the device does not support it";
+  }
   virtual bool persistent_resident(const KernelImpl& k) const noexcept = 0;
 
   // Runs a batch in the given mode. The request (and the memory its items
