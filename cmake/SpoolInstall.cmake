@@ -7,9 +7,12 @@ install(EXPORT spoolTargets NAMESPACE spool:: DESTINATION ${SPOOL_CMAKE_INSTALL_
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/spoolConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/spoolConfig.cmake
-  INSTALL_DESTINATION ${SPOOL_CMAKE_INSTALL_DIR})
+  INSTALL_DESTINATION ${SPOOL_CMAKE_INSTALL_DIR}
+  PATH_VARS CMAKE_INSTALL_DATADIR)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/spoolConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/spoolConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/spoolConfigVersion.cmake
+              ${CMAKE_CURRENT_LIST_DIR}/SpoolKernels.cmake
+              ${CMAKE_CURRENT_LIST_DIR}/SpoolEmbedKernel.cmake
         DESTINATION ${SPOOL_CMAKE_INSTALL_DIR})

@@ -7,8 +7,11 @@
 // persistent queue loop, where a workgroup strides over the item's grid.
 // Buffer arguments are device addresses (VK_KHR_buffer_device_address):
 // declare them with SPOOL_BUFFER(Name, elem_type) and index `.v[i]`.
+#ifndef SPOOL_ABI_GLSL
+#define SPOOL_ABI_GLSL
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 
 #define SPOOL_BUFFER(Name, T) \
   layout(buffer_reference, std430, buffer_reference_align = 4) buffer Name { T v[]; }
+#endif  // SPOOL_ABI_GLSL
