@@ -31,3 +31,22 @@ message(STATUS "consumer said:\n${LAST_OUTPUT}")
 if(NOT LAST_OUTPUT MATCHES "consumer: persistent")
   message(FATAL_ERROR "consumer output unexpected:\n${LAST_OUTPUT}")
 endif()
+
+# An application kernel through the installed spool_add_kernels(): the
+# vk_interop sample, configured as a project of its own.
+if(HAVE_VULKAN)
+  run(${CMAKE_COMMAND} -S ${APP_SOURCE_DIR} -B ${WORK_DIR}/app
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${cfg}
+      -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+      "-DCMAKE_EXE_LINKER_FLAGS=${SAN_LINK}")
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/app --config ${cfg})
+  if(NOT EXISTS ${WORK_DIR}/app/spool_kernels/spool_vk_interop/axpb.persistent.spv)
+    message(FATAL_ERROR "the installed spool_add_kernels() did not compile the persistent variant")
+  endif()
+  set(ENV{SPOOL_AUTOTUNE_DB} ${WORK_DIR}/app/autotune.db)
+  run(${WORK_DIR}/app/spool_vk_interop --n 1000 --rounds 2)
+  message(STATUS "vk_interop (installed package) said:\n${LAST_OUTPUT}")
+  if(NOT LAST_OUTPUT MATCHES "all results match the CPU reference")
+    message(FATAL_ERROR "vk_interop output unexpected:\n${LAST_OUTPUT}")
+  endif()
+endif()
