@@ -124,6 +124,8 @@ TEST_F(BorrowedVulkan, InterleavedAppAndSpoolSubmissionsOnOneQueueSeeEachOthersW
     for (std::uint32_t i = 0; i < kN; ++i) ASSERT_FLOAT_EQ(y.data[i], (xv + 1.0f) * 2.0f) << "round " << round;
   }
   vk->destroy(scale);
+  vk->destroy(x);
+  vk->destroy(y);
 }
 
 TEST_F(BorrowedVulkan, SharedQueueRefusesPersistentWithTheReasonAndAutoNeverPicksIt) {
@@ -144,6 +146,8 @@ TEST_F(BorrowedVulkan, SharedQueueRefusesPersistentWithTheReasonAndAutoNeverPick
     EXPECT_NE(v.mode, LaunchMode::persistent);
     EXPECT_LT(v.predicted_ns[2], 0.0);  // unavailable, not merely expensive
   }
+  vk->destroy(x);
+  vk->destroy(y);
 }
 
 TEST_F(BorrowedVulkan, SpoolShutDownFirstLeavesAppObjectsUsable) {

@@ -17,7 +17,7 @@ inline constexpr std::uintptr_t kFreeTag = 0x5b00'1f4e'e000'0dd5ULL;
 
 inline void poison(void* p, std::size_t n) noexcept {
 #if defined(SPOOL_ALLOC_ASAN)
-  ASAN_POISON_MEMORY_REGION(p, n);
+  __asan_poison_memory_region(p, n);
 #endif
 #if defined(SPOOL_ALLOC_USE_VALGRIND)
   (void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
@@ -28,7 +28,7 @@ inline void poison(void* p, std::size_t n) noexcept {
 
 inline void unpoison(void* p, std::size_t n) noexcept {
 #if defined(SPOOL_ALLOC_ASAN)
-  ASAN_UNPOISON_MEMORY_REGION(p, n);
+  __asan_unpoison_memory_region(p, n);
 #endif
 #if defined(SPOOL_ALLOC_USE_VALGRIND)
   (void)VALGRIND_MAKE_MEM_DEFINED(p, n);

@@ -3,6 +3,7 @@
 //   SPOOL_ALLOC_CHECKS       validate frees: foreign pointer, interior pointer,
 //                            double free (on in Debug and sanitizer builds)
 //   SPOOL_ALLOC_VALGRIND     Valgrind client requests on every alloc/free
+//   SPOOL_ALLOC_ASAN_BUILD   the library was built with AddressSanitizer
 //   SPOOL_ALLOC_TLS_INITIAL_EXEC  initial-exec TLS for the hot path, needed
 //                            when the allocator is linked into a shared object
 //                            (the LD_PRELOAD shim; CMake option
@@ -17,7 +18,11 @@
 #define SPOOL_ALLOC_TLS_MODEL __attribute__((tls_model("local-exec")))
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
+// SPOOL_ALLOC_ASAN_BUILD: the library itself was built with ASan (set on the
+// target's interface), so a TU compiled without -fsanitize must still keep
+// the poisoning consistent. The ASAN_* macros are no-ops in such a TU; the
+// interface functions are called directly.
+#if defined(__SANITIZE_ADDRESS__) || defined(SPOOL_ALLOC_ASAN_BUILD)
 #define SPOOL_ALLOC_ASAN 1
 #include <sanitizer/asan_interface.h>
 #endif
