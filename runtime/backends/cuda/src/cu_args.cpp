@@ -59,12 +59,13 @@ const ArgLayout* find_layout(std::string_view kernel) {
   return nullptr;
 }
 
-void validate_layout(const ArgLayout& l, std::uint32_t max_block, std::uint32_t compiled_size) {
+void validate_layout(const ArgLayout& l, std::uint32_t max_block, std::uint32_t compiled_size,
+                     std::string_view limit) {
   const std::string k = "kernel '" + l.name + "'";
   if (l.block_size == 0) bad(k + ": empty argument block", __LINE__);
   if (l.block_size > max_block) {
     bad(k + ": argument block of " + std::to_string(l.block_size) + " bytes exceeds the " +
-            std::to_string(max_block) + " bytes of a queue slot", __LINE__);
+            std::to_string(max_block) + " bytes of " + std::string(limit), __LINE__);
   }
   if (compiled_size != 0 && compiled_size != l.block_size) {
     bad(k + ": declared argument block is " + std::to_string(l.block_size) +

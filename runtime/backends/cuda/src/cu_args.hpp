@@ -27,9 +27,11 @@ const ArgLayout* find_layout(std::string_view kernel);
 
 // Throws spool::Error(invalid_argument) naming the kernel and argument when
 // a layout is inconsistent: wrong size for its kind, misaligned, overlapping,
-// past the block, or a block that does not fit a queue slot (max_block bytes)
-// or does not match the compiled struct size (compiled_size, 0: unchecked).
-void validate_layout(const ArgLayout& l, std::uint32_t max_block, std::uint32_t compiled_size);
+// past the block, or a block larger than max_block bytes (`limit`: what that
+// limit is, "a queue slot" for built-ins) or that does not match the compiled
+// struct size (compiled_size, 0: unchecked).
+void validate_layout(const ArgLayout& l, std::uint32_t max_block, std::uint32_t compiled_size,
+                     std::string_view limit = "a queue slot");
 
 // Throws spool::Error(invalid_argument) for an item the device cannot run:
 // grid 0 or above max_grid, or missing argument bytes.

@@ -2,7 +2,8 @@
 // under the conditions the process runs in, with the plan and arithmetic
 // every backend shares (spool/backend/calibration.hpp). R/r: a CUDA graph built and
 // instantiated per run (no cache), so R includes building the graph; P/p: a
-// cold start with one item, then a resident batch of 256.
+// cold start with one item, then a resident batch of 256. Always on Spool's
+// own streams, for owned and borrowed devices alike.
 #include <vector>
 
 #include "spool/backend/calibration.hpp"
@@ -23,15 +24,19 @@ LaunchProfile CuDeviceImpl::calibrate() {
   {
     std::unique_lock lk(mu_);
     park_locked(lk);
-    SPOOL_CUDA(cudaSetDevice(ordinal_));
-    check_pending(__FILE__, __LINE__);
-    run_launches(*k, launch_items);  // warm-up
+    DeviceScope scope(ordinal_);
+    check_pending(__FILE__, __LINE__, !borrowed_);
+    // On Spool's own stream even when batches go to a borrowed one: the
+    // profile must not include the application's work (and is the one an
+    // owned device of this ordinal measures and stores).
+    const cudaStream_t own = own_stream_.get();
+    run_launches(*k, launch_items, own);  // warm-up
     for (int i = 0; i < Plan::kRepetitions; ++i) {
-      s.launch_per_item.push_back(run_launches(*k, launch_items).wall_ns / Plan::kLaunchItems);
+      s.launch_per_item.push_back(run_launches(*k, launch_items, own).wall_ns / Plan::kLaunchItems);
     }
     for (int i = 0; i < Plan::kRepetitions; ++i) {
-      s.record_one.push_back(run_recorded(*k, one, false, false).wall_ns);
-      s.record_many.push_back(run_recorded(*k, record_items, false, false).wall_ns);
+      s.record_one.push_back(run_recorded(*k, one, false, false, own).wall_ns);
+      s.record_many.push_back(run_recorded(*k, record_items, false, false, own).wall_ns);
     }
   }
 

@@ -26,7 +26,7 @@ const char* error_name(cudaError_t e) noexcept {
   return n != nullptr ? n : "cudaErrorUnrecognized";
 }
 
-Error make_cuda_error(cudaError_t e, const char* call, const char* file, int line) {
+Error make_cuda_error(cudaError_t e, const char* call, const char* file, int line, std::string_view hint) {
   const char* desc = cudaGetErrorString(e);
   std::string what = std::string("CUDA call failed: ") + error_name(e);
   if (desc != nullptr) what += std::string(" (") + desc + ")";
@@ -41,20 +41,21 @@ Error make_cuda_error(cudaError_t e, const char* call, const char* file, int lin
   } else if (e == cudaErrorInvalidValue || e == cudaErrorInvalidConfiguration) {
     code = Errc::invalid_argument;
   }
+  if (!hint.empty()) what += std::string("; ") + std::string(hint);
   return Error(code, std::move(what), call != nullptr ? call : "", error_name(e), file, line);
 }
 
-void throw_cuda(cudaError_t e, const char* call, const char* file, int line) {
-  throw make_cuda_error(e, call, file, line);
+void throw_cuda(cudaError_t e, const char* call, const char* file, int line, std::string_view hint) {
+  throw make_cuda_error(e, call, file, line, hint);
 }
 
-void check_pending(const char* file, int line) {
+void check_pending(const char* file, int line, bool clear_foreign) {
   const cudaError_t pending = cudaPeekAtLastError();
   if (pending == cudaSuccess) return;
   if (is_sticky(pending)) {
     throw make_cuda_error(pending, "earlier work (cudaPeekAtLastError before this batch)", file, line);
   }
-  (void)cudaGetLastError();  // not ours and not sticky: clear it
+  if (clear_foreign) (void)cudaGetLastError();  // not ours and not sticky: clear it
 }
 
 }  // namespace spool::cuda

@@ -8,6 +8,7 @@
 #include <cuda_runtime_api.h>
 
 #include <string>
+#include <string_view>
 
 #include "spool/error.hpp"
 
@@ -17,14 +18,19 @@ namespace spool::cuda {
 bool is_sticky(cudaError_t e) noexcept;
 // The name of a code ("cudaErrorInvalidValue"); never null.
 const char* error_name(cudaError_t e) noexcept;
-// The spool::Error for a failed call (not thrown).
-Error make_cuda_error(cudaError_t e, const char* call, const char* file, int line);
-[[noreturn]] void throw_cuda(cudaError_t e, const char* call, const char* file, int line);
+// The spool::Error for a failed call (not thrown). `hint`, when not empty, is
+// appended to the message (what to do about it).
+Error make_cuda_error(cudaError_t e, const char* call, const char* file, int line,
+                      std::string_view hint = {});
+[[noreturn]] void throw_cuda(cudaError_t e, const char* call, const char* file, int line,
+                             std::string_view hint = {});
 
 // Before new work: a sticky error left by earlier work is reported as that
 // (device_lost, call "earlier work"), a pending non-sticky launch error from
-// someone else's launch is cleared so it is not blamed on this batch.
-void check_pending(const char* file, int line);
+// someone else's launch is cleared (`clear_foreign`) so it is not blamed on
+// this batch, or left alone for the application that owns it (borrowed
+// streams: Spool's calls are checked by their return codes either way).
+void check_pending(const char* file, int line, bool clear_foreign = true);
 
 }  // namespace spool::cuda
 

@@ -15,13 +15,11 @@ namespace spool::cuda {
 
 namespace {
 
-constexpr std::uint32_t kDefaultBlock = 64;
-
 // A device buffer (cudaMalloc) or a mapped pinned host buffer (host visible).
 class CuBufferImpl final : public backend::BufferImpl {
  public:
   CuBufferImpl(int device, std::uint64_t bytes, bool host_visible) : size_(bytes) {
-    SPOOL_CUDA(cudaSetDevice(device));
+    DeviceScope scope(device);
     const std::size_t n = std::max<std::uint64_t>(bytes, 4);
     if (host_visible) {
       SPOOL_CUDA(cudaHostAlloc(&host_, n, cudaHostAllocMapped | cudaHostAllocPortable));
@@ -73,38 +71,33 @@ std::string cuda_version_string(int v) {
 
 }  // namespace
 
-CuKernelImpl::CuKernelImpl(int device, const kernels::BuiltinCuda& k, const ArgLayout& layout,
-                           std::uint32_t block)
-    : device_(device), launch_(k.launch), persistent_(k.persistent), block_(block) {
-  validate_layout(layout, abi::ring::kArgsBytes, k.args_size);
-  desc_.name = k.name;
-  desc_.variant = "wg=" + std::to_string(block);
-  desc_.source_hash = kernels::builtin_cuda_source_hash();
-  desc_.args = layout.args;
-  desc_.arg_block_size = layout.block_size;
-  desc_.has_persistent = k.persistent != nullptr;
-  if (!desc_.has_persistent) desc_.persistent_unavailable_reason = "no persistent variant compiled";
-}
-
-CuDeviceImpl::CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po)
-    : ordinal_(ordinal), info_(std::move(info)), popts_(po) {
-  SPOOL_CUDA(cudaSetDevice(ordinal_));
-  SPOOL_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  SPOOL_CUDA(cudaStreamCreateWithFlags(&pstream_, cudaStreamNonBlocking));
-  SPOOL_CUDA(cudaEventCreate(&ev_start_));
-  SPOOL_CUDA(cudaEventCreate(&ev_stop_));
+CuDeviceImpl::CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po, cudaStream_t borrowed)
+    : ordinal_(ordinal), info_(std::move(info)), popts_(po), borrowed_(borrowed != nullptr) {
+  DeviceScope scope(ordinal_);
+  own_stream_ = Stream::non_blocking();
+  pstream_ = Stream::non_blocking();
+  stream_ = borrowed_ ? borrowed : own_stream_.get();
+  ev_start_ = Event::create();
+  ev_stop_ = Event::create();
+  ev_sync_ = Event::create(cudaEventDisableTiming);
   const std::uint32_t cap = std::bit_ceil(std::max<std::uint32_t>(popts_.slots, 2));
   void* host = nullptr;
   SPOOL_CUDA(cudaHostAlloc(&host, RingBook::bytes_for(cap), cudaHostAllocMapped | cudaHostAllocPortable));
   ring_host_ = static_cast<std::uint32_t*>(host);
   void* dev = nullptr;
-  SPOOL_CUDA(cudaHostGetDevicePointer(&dev, host, 0));
+  const cudaError_t e = cudaHostGetDevicePointer(&dev, host, 0);
+  if (e != cudaSuccess) {
+    cudaFreeHost(host);
+    throw_cuda(e, "cudaHostGetDevicePointer(&dev, host, 0)", __FILE__, __LINE__);
+  }
   ring_device_ = static_cast<std::uint32_t*>(dev);
   book_.emplace(ring_host_, cap);
   book_->reset(popts_.idle_limit);
   engine_ = std::thread([this] { engine_main(); });
 }
 
+// Never touches a borrowed stream: every launches/recorded batch has completed
+// before execute() returned, so nothing of Spool's is pending on it.
 CuDeviceImpl::~CuDeviceImpl() {
   {
     std::unique_lock lk(mu_);
@@ -118,16 +111,20 @@ CuDeviceImpl::~CuDeviceImpl() {
   engine_cv_.notify_all();
   if (engine_.joinable()) engine_.join();
   for (auto& [fn, res] : book_->take_ready()) fn(std::move(res));
-  cudaSetDevice(ordinal_);
+  int previous = -1;
+  const bool switched = cudaGetDevice(&previous) == cudaSuccess && previous != ordinal_ &&
+                        cudaSetDevice(ordinal_) == cudaSuccess;
   if (!hung_) {
-    cudaStreamSynchronize(pstream_);
+    cudaStreamSynchronize(pstream_.get());
     cudaFreeHost(ring_host_);
   }  // a hung kernel may still write the ring: leak it rather than corrupt memory
   for (std::size_t i = 0; i < graphs_.size(); ++i) destroy_graph(i);
-  cudaEventDestroy(ev_start_);
-  cudaEventDestroy(ev_stop_);
-  cudaStreamDestroy(stream_);
-  cudaStreamDestroy(pstream_);
+  ev_sync_.reset();
+  ev_start_.reset();
+  ev_stop_.reset();
+  own_stream_.reset();
+  pstream_.reset();  // returns at once; CUDA releases it when a (hung) kernel on it ends
+  if (switched) cudaSetDevice(previous);
 }
 
 std::string CuDeviceImpl::identity() const {
@@ -199,8 +196,13 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
   }
   check_items(k->desc().name, req.items, k->desc().arg_block_size,
               std::uint64_t{k->block()} * 0x7fffffffull);
+  if (borrowed_) check_not_capturing();
   if (mode == LaunchMode::persistent) {
-    push_persistent(*k, req, std::move(done));
+    if (borrowed_) {
+      execute_persistent_borrowed(*k, req, std::move(done));
+    } else {
+      push_persistent(*k, req, std::move(done));
+    }
     return;
   }
   backend::ExecResult r;
@@ -211,16 +213,71 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
                   "execute", {}, __FILE__, __LINE__);
     }
     park_locked(lk);
-    SPOOL_CUDA(cudaSetDevice(ordinal_));
-    check_pending(__FILE__, __LINE__);
-    r = mode == LaunchMode::launches ? run_launches(*k, req.items)
-                                     : run_recorded(*k, req.items, req.sequential, true);
+    DeviceScope scope(ordinal_);
+    check_pending(__FILE__, __LINE__, !borrowed_);
+    if (mode == LaunchMode::launches) {
+      r = run_launches(*k, req.items, stream_);
+    } else if (k->is_app()) {
+      r = run_captured(*k, req.items, req.sequential, true, stream_);
+    } else {
+      r = run_recorded(*k, req.items, req.sequential, true, stream_);
+    }
   }
   engine_cv_.notify_all();
   done(std::move(r));
 }
 
 // ---- backend ----
+
+PersistentOptions persistent_options_from_env() {
+  PersistentOptions o;
+  o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
+  o.blocks = options::get_u32("SPOOL_PERSISTENT_GROUPS");
+  o.park_us = options::get_u32("SPOOL_PARK_US");
+  o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
+  return o;
+}
+
+int device_count(std::string* why_none) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  std::string why;
+  if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice || e == cudaErrorInitializationError ||
+      e == cudaErrorSystemDriverMismatch || e == cudaErrorCompatNotSupportedOnDevice) {
+    (void)cudaGetLastError();
+    why = std::string(e == cudaErrorNoDevice ? "no CUDA device: " : "no CUDA driver: ") + error_name(e);
+    count = 0;
+  } else if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    why = std::string("CUDA unavailable: cudaGetDeviceCount failed: ") + error_name(e);
+    count = 0;
+  } else if (count == 0) {
+    why = "no CUDA device";
+  }
+  if (why_none != nullptr && count == 0) *why_none = std::move(why);
+  return count;
+}
+
+DeviceInfo query_device_info(int ordinal) {
+  int driver = 0, runtime = 0;
+  SPOOL_CUDA(cudaDriverGetVersion(&driver));
+  SPOOL_CUDA(cudaRuntimeGetVersion(&runtime));
+  cudaDeviceProp p{};
+  SPOOL_CUDA(cudaGetDeviceProperties(&p, ordinal));
+  DeviceInfo d;
+  d.name = p.name;
+  d.backend = BackendKind::cuda;
+  d.type = p.integrated != 0 ? DeviceType::integrated_gpu : DeviceType::discrete_gpu;
+  d.uuid = hex_uuid(p.uuid);
+  d.driver_version = "CUDA driver " + cuda_version_string(driver);
+  d.api_version = "CUDA runtime " + cuda_version_string(runtime) + ", sm_" + std::to_string(p.major) +
+                  std::to_string(p.minor);
+  d.limits.max_workgroup_size = static_cast<std::uint32_t>(p.maxThreadsPerBlock);
+  d.limits.max_push_constant_bytes = 4096;  // kernel parameter space
+  d.limits.compute_units = static_cast<std::uint32_t>(p.multiProcessorCount);
+  d.limits.max_buffer_bytes = p.totalGlobalMem;
+  return d;
+}
 
 namespace {
 
@@ -236,38 +293,11 @@ class CuBackend final : public backend::Backend {
       return out;
     };
     try {
-      int count = 0;
-      const cudaError_t e = cudaGetDeviceCount(&count);
-      if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice || e == cudaErrorInitializationError ||
-          e == cudaErrorSystemDriverMismatch || e == cudaErrorCompatNotSupportedOnDevice) {
-        (void)cudaGetLastError();
-        return none(std::string(e == cudaErrorNoDevice ? "no CUDA device: " : "no CUDA driver: ") +
-                    error_name(e));
-      }
-      if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        return none(std::string("CUDA unavailable: cudaGetDeviceCount failed: ") + error_name(e));
-      }
-      if (count == 0) return none("no CUDA device");
-      int driver = 0, runtime = 0;
-      SPOOL_CUDA(cudaDriverGetVersion(&driver));
-      SPOOL_CUDA(cudaRuntimeGetVersion(&runtime));
+      std::string why;
+      const int count = device_count(&why);
+      if (count == 0) return none(std::move(why));
       for (int i = 0; i < count; ++i) {
-        cudaDeviceProp p{};
-        SPOOL_CUDA(cudaGetDeviceProperties(&p, i));
-        DeviceInfo d;
-        d.name = p.name;
-        d.backend = BackendKind::cuda;
-        d.type = p.integrated != 0 ? DeviceType::integrated_gpu : DeviceType::discrete_gpu;
-        d.uuid = hex_uuid(p.uuid);
-        d.driver_version = "CUDA driver " + cuda_version_string(driver);
-        d.api_version = "CUDA runtime " + cuda_version_string(runtime) + ", sm_" +
-                        std::to_string(p.major) + std::to_string(p.minor);
-        d.limits.max_workgroup_size = static_cast<std::uint32_t>(p.maxThreadsPerBlock);
-        d.limits.max_push_constant_bytes = 4096;  // kernel parameter space
-        d.limits.compute_units = static_cast<std::uint32_t>(p.multiProcessorCount);
-        d.limits.max_buffer_bytes = p.totalGlobalMem;
-        out.push_back(std::move(d));
+        out.push_back(query_device_info(i));
         ordinals_.push_back(i);
       }
     } catch (const Error& err) {
@@ -288,12 +318,8 @@ class CuBackend final : public backend::Backend {
       throw Error(Errc::device_lost, "CUDA device " + std::to_string(index) + " disappeared: " + why, "open",
                   {}, __FILE__, __LINE__);
     }
-    PersistentOptions o;
-    o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
-    o.blocks = options::get_u32("SPOOL_PERSISTENT_GROUPS");
-    o.park_us = options::get_u32("SPOOL_PARK_US");
-    o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
-    return std::make_unique<CuDeviceImpl>(ordinals_[index], std::move(infos[index]), o);
+    return std::make_unique<CuDeviceImpl>(ordinals_[index], std::move(infos[index]),
+                                          persistent_options_from_env());
   }
 
  private:

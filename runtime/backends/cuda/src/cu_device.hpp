@@ -1,9 +1,17 @@
 // CuDeviceImpl: the CUDA implementation of the backend contract. Split like
 // the Vulkan backend: cu_device.cpp (discovery, buffers, kernels, execute),
-// cu_exec.cpp (launches, recorded), cu_persistent.cpp (queue, engine,
-// watchdog), cu_calibrate.cpp (launch profile). Host-only logic lives behind
-// seams tested without a GPU: cu_ring (queue bookkeeping), cu_graph_plan
-// (graph replay/update/rebuild), cu_args (argument layouts), cu_check (errors).
+// cu_exec.cpp (launches, recorded), cu_capture.cpp (recorded for application
+// kernels), cu_persistent.cpp (queue, engine, watchdog), cu_calibrate.cpp
+// (launch profile), cu_interop.cpp (borrowed streams, application kernels and
+// memory). Host-only logic lives behind seams tested without a GPU: cu_ring
+// (queue bookkeeping), cu_graph_plan (graph replay/update/rebuild), cu_args
+// (argument layouts), cu_app_kernel (application descriptors), cu_wrap
+// (application pointers), cu_check (errors).
+//
+// Streams: `own_stream_` is Spool's (calibration, watchdog fall-back, graph
+// capture); batches in the launches and recorded modes go to `stream_`,
+// which is `own_stream_` or the application's borrowed stream (never
+// created nor destroyed here); the persistent kernel runs on `pstream_`.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -15,12 +23,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "builtin_table.hpp"
 #include "cu_args.hpp"
 #include "cu_graph_plan.hpp"
+#include "cu_handles.hpp"
+#include "cu_kernel.hpp"
 #include "cu_ring.hpp"
 #include "spool/backend/backend.hpp"
 
@@ -34,27 +44,27 @@ struct PersistentOptions {
   std::uint32_t idle_limit = 1u << 20;  // empty polls (with back-off) before a block exits
 };
 
-class CuKernelImpl final : public backend::KernelImpl {
- public:
-  CuKernelImpl(int device, const kernels::BuiltinCuda& k, const ArgLayout& layout, std::uint32_t block);
-  const backend::KernelDesc& desc() const noexcept override { return desc_; }
-  int device() const noexcept { return device_; }
-  const void* launch_fn() const noexcept { return launch_; }
-  const void* persistent_fn() const noexcept { return persistent_; }
-  std::uint32_t block() const noexcept { return block_; }
-
- private:
-  int device_;
-  const void* launch_;
-  const void* persistent_;
-  std::uint32_t block_;
-  backend::KernelDesc desc_;
-};
+// The SPOOL_* persistent options (spool/options.hpp).
+PersistentOptions persistent_options_from_env();
+// The number of CUDA devices; 0 with the reason in `why_none` (no driver, no
+// device, ...). Never throws.
+int device_count(std::string* why_none);
+// Name, UUID, versions and limits of CUDA device `ordinal`.
+DeviceInfo query_device_info(int ordinal);
 
 class CuDeviceImpl final : public backend::DeviceImpl {
  public:
-  CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po);
+  // `borrowed`: the application's stream for launches and recorded batches
+  // (spool::cuda::open_device); nullptr: a stream of Spool's own.
+  CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po, cudaStream_t borrowed = nullptr);
   ~CuDeviceImpl() override;
+
+  int ordinal() const noexcept { return ordinal_; }
+  // An application kernel (spool::cuda::load_kernel); cached per name and
+  // block size. Throws spool::Error for a bad descriptor, a name already
+  // used by another descriptor, a kernel not compiled for this device, or a
+  // block size it cannot run.
+  std::shared_ptr<CuKernelImpl> load_app(const AppKernelDesc& d, std::uint32_t block, std::string_view source_id);
 
   const DeviceInfo& info() const noexcept override { return info_; }
   std::string identity() const override;
@@ -73,11 +83,41 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   void park_persistent() override;
 
  private:
-  // ---- cu_exec.cpp (callers hold mu_) ----
-  backend::ExecResult run_launches(const CuKernelImpl& k, std::span<const backend::PackedItem> items);
+  // ---- cu_exec.cpp (callers hold mu_ and made the device current) ----
+  backend::ExecResult run_launches(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
+                                   cudaStream_t s);
   backend::ExecResult run_recorded(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
-                                   bool sequential, bool use_cache);
+                                   bool sequential, bool use_cache, cudaStream_t s);
   void destroy_graph(std::size_t entry) noexcept;
+  // Waits until the work enqueued so far on `s` has finished: the stream
+  // for Spool's own, an event for a borrowed one (work the application
+  // enqueues later from other threads is not waited for).
+  void wait_stream(cudaStream_t s);
+  // Timing of a batch on `s`. On a borrowed stream still busy with the
+  // application's earlier work, the host wall time would include that work:
+  // then events bracket Spool's part and the reported time is the enqueue
+  // time plus the device time of Spool's part (docs/integration_cuda.md).
+  struct Timing {
+    bool bracketed = false;
+    std::chrono::steady_clock::time_point t0;
+  };
+  Timing begin_timing(cudaStream_t s);
+  double end_timing(const Timing& t, std::chrono::steady_clock::time_point enqueued);
+
+  // ---- cu_capture.cpp: recorded mode of application kernels ----
+  backend::ExecResult run_captured(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
+                                   bool sequential, bool use_cache, cudaStream_t s);
+  cudaGraph_t capture(const CuKernelImpl& k, std::span<const backend::PackedItem> items);
+
+  // ---- cu_interop.cpp ----
+  // Throws spool::Error(invalid_argument) while the application captures
+  // its (borrowed) stream into a graph: Spool waits for its batches on the
+  // host, which a capture forbids (and querying would invalidate it).
+  void check_not_capturing() const;
+  // Persistent batch on a borrowed stream: waits for the application's
+  // earlier work on it, runs the batch, returns once it completed.
+  void execute_persistent_borrowed(const CuKernelImpl& k, const backend::ExecRequest& req,
+                                   backend::Completion done);
 
   // ---- cu_persistent.cpp ----
   void push_persistent(const CuKernelImpl& k, const backend::ExecRequest& req, backend::Completion done);
@@ -93,11 +133,14 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   int ordinal_;
   DeviceInfo info_;
   PersistentOptions popts_;
+  bool borrowed_ = false;
   mutable std::mutex mu_;
 
-  cudaStream_t stream_ = nullptr;   // launches, recorded
-  cudaStream_t pstream_ = nullptr;  // the persistent kernel
-  cudaEvent_t ev_start_ = nullptr, ev_stop_ = nullptr;
+  Stream own_stream_;               // Spool's: calibration, fall-back, capture
+  Stream pstream_;                  // the persistent kernel
+  cudaStream_t stream_ = nullptr;   // launches, recorded: own_stream_ or borrowed
+  Event ev_start_, ev_stop_;        // device time of a batch
+  Event ev_sync_;                   // waits on a borrowed stream (no timing)
 
   struct Graph {
     cudaGraph_t graph = nullptr;
@@ -121,6 +164,7 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   std::thread engine_;
 
   std::map<std::string, std::shared_ptr<CuKernelImpl>> builtin_cache_;
+  std::map<std::string, std::shared_ptr<CuKernelImpl>> app_cache_;
 };
 
 }  // namespace spool::cuda

@@ -1,5 +1,6 @@
 // The `launches` and `recorded` modes. Callers hold mu_ and have made the
 // device current.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -16,37 +17,56 @@ double ns_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
 }
 
-dim3 grid_of(const CuKernelImpl& k, std::uint32_t items) { return dim3((items + k.block() - 1) / k.block()); }
-
-// Kernel parameters: (uint32_t grid, uint32_t item, Args args); the third
-// pointer points at the packed argument block, which has Args' layout.
-struct Params {
-  std::uint32_t grid;
-  std::uint32_t item;
-  void* ptrs[3];
-  explicit Params(const backend::PackedItem& it) : grid(it.grid), item(it.index) {
-    ptrs[0] = &grid;
-    ptrs[1] = &item;
-    ptrs[2] = const_cast<std::byte*>(it.args);
-  }
-  Params(const Params&) = delete;
-  Params& operator=(const Params&) = delete;
-};
-
 }  // namespace
 
-// One cudaLaunchKernel per item on one stream (stream order keeps items
-// sequential either way), then one stream synchronisation.
-backend::ExecResult CuDeviceImpl::run_launches(const CuKernelImpl& k,
-                                               std::span<const backend::PackedItem> items) {
-  const auto t0 = Clock::now();
-  for (const auto& it : items) {
-    Params p(it);
-    SPOOL_CUDA(cudaLaunchKernel(k.launch_fn(), grid_of(k, it.grid), dim3(k.block()), p.ptrs, 0, stream_));
+void CuDeviceImpl::wait_stream(cudaStream_t s) {
+  if (s == own_stream_.get()) {
+    SPOOL_CUDA(cudaStreamSynchronize(s));
+    return;
   }
-  SPOOL_CUDA(cudaStreamSynchronize(stream_));
+  SPOOL_CUDA(cudaEventRecord(ev_sync_.get(), s));
+  SPOOL_CUDA(cudaEventSynchronize(ev_sync_.get()));
+}
+
+CuDeviceImpl::Timing CuDeviceImpl::begin_timing(cudaStream_t s) {
+  Timing t;
+  t.t0 = Clock::now();
+  if (s == own_stream_.get()) return t;
+  const cudaError_t e = cudaStreamQuery(s);
+  if (e == cudaErrorNotReady) {
+    t.bracketed = true;
+  } else if (e != cudaSuccess) {
+    throw_cuda(e, "cudaStreamQuery(borrowed stream)", __FILE__, __LINE__);
+  }
+  return t;
+}
+
+// After wait_stream(); a bracketed batch recorded ev_start_ before its first
+// launch and ev_stop_ after its last.
+double CuDeviceImpl::end_timing(const Timing& t, Clock::time_point enqueued) {
+  const double wall = ns_since(t.t0);
+  if (!t.bracketed) return wall;
+  float ms = 0;
+  if (cudaEventElapsedTime(&ms, ev_start_.get(), ev_stop_.get()) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return wall;
+  }
+  const double enqueue = std::chrono::duration<double, std::nano>(enqueued - t.t0).count();
+  return std::min(wall, enqueue + static_cast<double>(ms) * 1e6);
+}
+
+// One launch per item on one stream (stream order keeps items sequential
+// either way), then one wait for the stream.
+backend::ExecResult CuDeviceImpl::run_launches(const CuKernelImpl& k,
+                                               std::span<const backend::PackedItem> items, cudaStream_t s) {
+  const Timing timing = begin_timing(s);
+  if (timing.bracketed) SPOOL_CUDA(cudaEventRecord(ev_start_.get(), s));
+  for (const auto& it : items) k.launch(it, s);
+  if (timing.bracketed) SPOOL_CUDA(cudaEventRecord(ev_stop_.get(), s));
+  const auto enqueued = Clock::now();
+  wait_stream(s);
   backend::ExecResult r;
-  r.wall_ns = ns_since(t0);
+  r.wall_ns = end_timing(timing, enqueued);
   r.items_run = static_cast<std::uint32_t>(items.size());
   return r;
 }
@@ -64,8 +84,8 @@ void CuDeviceImpl::destroy_graph(std::size_t entry) noexcept {
 // other arguments updates the nodes in place; the same batch replays.
 backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
                                                std::span<const backend::PackedItem> items,
-                                               bool sequential, bool use_cache) {
-  const auto t0 = Clock::now();
+                                               bool sequential, bool use_cache, cudaStream_t s) {
+  const Timing timing = begin_timing(s);
   GraphShape shape;
   shape.kernel = &k;
   shape.sequential = sequential;
@@ -79,10 +99,10 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
   if (use_cache) plan = planner_.plan(shape, items, stride);
   Graph& g = use_cache ? graphs_[plan.entry] : scratch;
 
-  auto node_params = [&](const backend::PackedItem& it, Params& p) {
+  auto node_params = [&](const backend::PackedItem& it, LaunchParams& p) {
     cudaKernelNodeParams np{};
     np.func = const_cast<void*>(k.launch_fn());
-    np.gridDim = grid_of(k, it.grid);
+    np.gridDim = dim3(blocks_for(it.grid, k.block()));
     np.blockDim = dim3(k.block());
     np.sharedMemBytes = 0;
     np.kernelParams = p.ptrs;
@@ -90,13 +110,14 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
     return np;
   };
 
+  Clock::time_point enqueued;
   try {
     if (plan.action == GraphAction::rebuild) {
       if (use_cache) destroy_graph(plan.entry);
       SPOOL_CUDA(cudaGraphCreate(&g.graph, 0));
       g.nodes.resize(items.size());
       for (std::size_t i = 0; i < items.size(); ++i) {
-        Params p(items[i]);
+        LaunchParams p(items[i]);
         const cudaKernelNodeParams np = node_params(items[i], p);
         const cudaGraphNode_t* dep = sequential && i > 0 ? &g.nodes[i - 1] : nullptr;
         SPOOL_CUDA(cudaGraphAddKernelNode(&g.nodes[i], g.graph, dep, dep != nullptr ? 1 : 0, &np));
@@ -104,16 +125,17 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
       SPOOL_CUDA(cudaGraphInstantiate(&g.exec, g.graph, 0));
     } else if (plan.action == GraphAction::update) {
       for (std::size_t i = 0; i < items.size(); ++i) {
-        Params p(items[i]);
+        LaunchParams p(items[i]);
         const cudaKernelNodeParams np = node_params(items[i], p);
         SPOOL_CUDA(cudaGraphExecKernelNodeSetParams(g.exec, g.nodes[i], &np));
       }
     }
     if (use_cache) planner_.commit(plan.entry, shape, items, stride);
-    SPOOL_CUDA(cudaEventRecord(ev_start_, stream_));
-    SPOOL_CUDA(cudaGraphLaunch(g.exec, stream_));
-    SPOOL_CUDA(cudaEventRecord(ev_stop_, stream_));
-    SPOOL_CUDA(cudaStreamSynchronize(stream_));
+    SPOOL_CUDA(cudaEventRecord(ev_start_.get(), s));
+    SPOOL_CUDA(cudaGraphLaunch(g.exec, s));
+    SPOOL_CUDA(cudaEventRecord(ev_stop_.get(), s));
+    enqueued = Clock::now();
+    wait_stream(s);
   } catch (...) {
     if (use_cache) {
       destroy_graph(plan.entry);
@@ -124,10 +146,10 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
     throw;
   }
   backend::ExecResult r;
-  r.wall_ns = ns_since(t0);
+  r.wall_ns = end_timing(timing, enqueued);
   r.items_run = static_cast<std::uint32_t>(items.size());
   float ms = 0;
-  if (cudaEventElapsedTime(&ms, ev_start_, ev_stop_) == cudaSuccess) {
+  if (cudaEventElapsedTime(&ms, ev_start_.get(), ev_stop_.get()) == cudaSuccess) {
     r.device_ns = static_cast<double>(ms) * 1e6;
   } else {
     (void)cudaGetLastError();  // timing is optional; do not leave the error pending

@@ -17,16 +17,14 @@ using Clock = std::chrono::steady_clock;
 // all of them are co-resident.
 std::uint32_t CuDeviceImpl::persistent_blocks(const CuKernelImpl& k) {
   if (popts_.blocks != 0) return popts_.blocks;
-  int per_sm = 0;
-  SPOOL_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k.persistent_fn(),
-                                                           static_cast<int>(k.block()), 0));
+  const int per_sm = k.persistent_occupancy();
   const std::uint32_t sms = std::max<std::uint32_t>(info_.limits.compute_units, 1);
   const std::uint32_t fit = static_cast<std::uint32_t>(std::max(per_sm, 1)) * sms;
   return std::max<std::uint32_t>(1, fit - fit / 4);
 }
 
 bool CuDeviceImpl::kernel_exited_locked() const {
-  const cudaError_t e = cudaStreamQuery(pstream_);
+  const cudaError_t e = cudaStreamQuery(pstream_.get());
   if (e == cudaSuccess) return true;
   if (e == cudaErrorNotReady) return false;
   throw_cuda(e, "cudaStreamQuery(pstream_)", __FILE__, __LINE__);
@@ -40,15 +38,13 @@ void CuDeviceImpl::start_persistent_locked(const CuKernelImpl& k) {
 // Launches the persistent kernel over the ring as it is (published items
 // stay queued: the kernel resumes at `head`).
 void CuDeviceImpl::launch_persistent_locked(const CuKernelImpl& k, bool parking) {
-  SPOOL_CUDA(cudaSetDevice(ordinal_));
-  check_pending(__FILE__, __LINE__);
+  DeviceScope scope(ordinal_);
+  check_pending(__FILE__, __LINE__, !borrowed_);
   book_->set_shutdown(false);
   book_->set_park(parking);
   last_progress_ = Clock::now();
   if (resident_ != &k || blocks_ == 0) blocks_ = persistent_blocks(k);
-  std::uint32_t* ring = ring_device_;
-  void* params[1] = {&ring};
-  SPOOL_CUDA(cudaLaunchKernel(k.persistent_fn(), dim3(blocks_), dim3(k.block()), params, 0, pstream_));
+  k.launch_persistent(ring_device_, blocks_, pstream_.get());
   resident_ = &k;
 }
 
@@ -114,7 +110,7 @@ void CuDeviceImpl::recover_locked() {
   const auto deadline = Clock::now() + grace;
   bool stopped = false;
   while (true) {
-    const cudaError_t e = cudaStreamQuery(pstream_);
+    const cudaError_t e = cudaStreamQuery(pstream_.get());
     if (e == cudaSuccess) {
       stopped = true;
       break;
@@ -132,8 +128,11 @@ void CuDeviceImpl::recover_locked() {
   resident_ = nullptr;
   for (auto& r : rerun) {
     try {
-      check_pending(__FILE__, __LINE__);
-      const auto res = run_launches(*static_cast<const CuKernelImpl*>(r.tracker->kernel), r.items);
+      check_pending(__FILE__, __LINE__, !borrowed_);
+      // On Spool's own stream: the batch is not done until these ran, and
+      // the application's stream may hold work queued after it.
+      const auto res =
+          run_launches(*static_cast<const CuKernelImpl*>(r.tracker->kernel), r.items, own_stream_.get());
       RingBook::credit_rerun(r, res.items_run, nullptr);
     } catch (const Error& e) {
       const std::string why = e.what();
@@ -162,7 +161,7 @@ void CuDeviceImpl::engine_main() {
         last_progress_ = Clock::now();
         space_cv_.notify_all();
       }
-      if (hung_ && cudaStreamQuery(pstream_) != cudaErrorNotReady) hung_ = false;  // it finally stopped
+      if (hung_ && cudaStreamQuery(pstream_.get()) != cudaErrorNotReady) hung_ = false;  // it finally stopped
       const bool outstanding = book_->outstanding() != 0;
       if (outstanding) {
         idle_since = Clock::now();

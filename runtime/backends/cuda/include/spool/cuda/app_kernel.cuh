@@ -56,6 +56,7 @@ inline constexpr std::size_t kMaxArgsBytes = 4096 - 16;
 template <class T>
 struct ArgTraits {
   static constexpr bool supported = false;
+  static constexpr AppArgKind kind = AppArgKind::buffer;  // unused: kind_of asserts first
 };
 template <class T>
 struct ArgTraits<T*> {
@@ -103,8 +104,9 @@ struct BraceInitializable<T, std::index_sequence<I...>,
 }  // namespace detail
 
 // The number of members of an aggregate of scalars and pointers: the largest
-// N for which T{x1, ..., xN} is well-formed.
-template <class T, std::size_t N = 32>
+// N for which T{x1, ..., xN} is well-formed (counted up to kMaxMembers).
+inline constexpr std::size_t kMaxMembers = 64;
+template <class T, std::size_t N = kMaxMembers>
 constexpr std::size_t member_count() {
   if constexpr (N == 0) {
     return 0;
@@ -115,13 +117,47 @@ constexpr std::size_t member_count() {
   }
 }
 
-template <std::size_t N>
-constexpr bool offsets_ascending(const AppArg (&a)[N]) {
-  for (std::size_t i = 1; i < N; ++i) {
-    if (a[i].offset <= a[i - 1].offset) return false;
+// A declared argument of the argument struct Args (SPOOL_CUDA_ARG): typed by
+// the struct, so a member of another struct does not compile.
+template <class T>
+inline constexpr bool kAlwaysFalse = false;
+
+template <class Args>
+struct ArgOf {
+  constexpr explicit ArgOf(AppArg a) : arg(a) {}
+  template <class Other>
+  constexpr ArgOf(const ArgOf<Other>& o) : arg(o.arg) {
+    static_assert(kAlwaysFalse<Other>,
+                  "SPOOL_CUDA_ARG names a member of another struct than the kernel's argument struct");
+  }
+  AppArg arg;
+};
+
+template <class Args, std::size_t N>
+constexpr bool offsets_distinct(const ArgOf<Args> (&a)[N]) {
+  for (std::size_t i = 0; i < N; ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (a[i].arg.offset == a[j].arg.offset) return false;
+    }
   }
   return true;
 }
+
+template <class Args, std::size_t N>
+constexpr bool offsets_ascending(const ArgOf<Args> (&a)[N]) {
+  for (std::size_t i = 1; i < N; ++i) {
+    if (a[i].arg.offset <= a[i - 1].arg.offset) return false;
+  }
+  return true;
+}
+
+// The declared arguments as the descriptor's plain AppArg array.
+template <class Tag, class Seq = std::make_index_sequence<sizeof(Tag::args) / sizeof(Tag::args[0])>>
+struct ArgTable;
+template <class Tag, std::size_t... I>
+struct ArgTable<Tag, std::index_sequence<I...>> {
+  static constexpr AppArg value[] = {Tag::args[I].arg...};
+};
 
 // ---- host thunks: run in the application's CUDA runtime ----
 
@@ -224,7 +260,7 @@ cudaError_t probe_thunk(int device, int* launch_max_threads, int* persistent_max
 template <class Tag>
 constexpr AppKernelDesc describe() {
   using Args = typename Tag::Args;
-  constexpr std::size_t declared = sizeof(Tag::args) / sizeof(AppArg);
+  constexpr std::size_t declared = sizeof(Tag::args) / sizeof(Tag::args[0]);
   static_assert(Tag::name != nullptr && Tag::name[0] != '\0', "SPOOL_CUDA_APP_KERNEL: the kernel name is empty");
   static_assert(std::is_standard_layout_v<Args>,
                 "SPOOL_CUDA_APP_KERNEL: the argument struct must be standard-layout (plain data members)");
@@ -232,9 +268,13 @@ constexpr AppKernelDesc describe() {
                 "SPOOL_CUDA_APP_KERNEL: the argument struct must be trivially copyable and default-constructible");
   static_assert(std::is_aggregate_v<Args>,
                 "SPOOL_CUDA_APP_KERNEL: the argument struct must be an aggregate (no constructors)");
+  static_assert(member_count<Args>() < kMaxMembers,
+                "SPOOL_CUDA_APP_KERNEL: an argument struct has at most 63 members");
   static_assert(declared == member_count<Args>(),
                 "SPOOL_CUDA_APP_KERNEL: declare every member of the argument struct with SPOOL_CUDA_ARG, "
                 "each exactly once");
+  static_assert(offsets_distinct(Tag::args),
+                "SPOOL_CUDA_APP_KERNEL: a member is declared twice; declare each member exactly once");
   static_assert(offsets_ascending(Tag::args),
                 "SPOOL_CUDA_APP_KERNEL: declare the members in the order the struct declares them");
   static_assert(sizeof(Args) <= kMaxArgsBytes,
@@ -242,7 +282,7 @@ constexpr AppKernelDesc describe() {
   AppKernelDesc d{};
   d.abi_version = kAppKernelAbiVersion;
   d.name = Tag::name;
-  d.args = Tag::args;
+  d.args = ArgTable<Tag>::value;
   d.arg_count = static_cast<std::uint32_t>(declared);
   d.args_size = static_cast<std::uint32_t>(sizeof(Args));
   d.args_align = static_cast<std::uint32_t>(alignof(Args));
@@ -266,13 +306,12 @@ struct Descriptor {
 }  // namespace spool::cuda::app
 
 // One declared argument: SPOOL_CUDA_ARG(Args, member). Kind, offset and size
-// come from the member itself.
+// come from the member itself; Args must be the kernel's argument struct.
 #define SPOOL_CUDA_ARG(ArgsType, member)                                                         \
-  ::spool::cuda::AppArg {                                                                        \
-    #member, ::spool::cuda::app::kind_of<decltype(ArgsType::member)>(),                          \
-        static_cast<std::uint32_t>(offsetof(ArgsType, member)),                                  \
-        static_cast<std::uint32_t>(sizeof(ArgsType::member))                                     \
-  }
+  ::spool::cuda::app::ArgOf<ArgsType>(::spool::cuda::AppArg{                                     \
+      #member, ::spool::cuda::app::kind_of<decltype(ArgsType::member)>(),                        \
+      static_cast<std::uint32_t>(offsetof(ArgsType, member)),                                    \
+      static_cast<std::uint32_t>(sizeof(ArgsType::member))})
 
 // SPOOL_CUDA_APP_KERNEL(fn, Args, body, "name", SPOOL_CUDA_ARG(Args, m1), ...);
 // at namespace scope, once per kernel, in one .cu file. Defines
@@ -281,7 +320,7 @@ struct Descriptor {
   struct spool_cuda_app_kernel_##fn {                                                            \
     using Args = ArgsType;                                                                       \
     static constexpr const char* name = kernel_name;                                             \
-    static constexpr ::spool::cuda::AppArg args[] = {__VA_ARGS__};                               \
+    static constexpr ::spool::cuda::app::ArgOf<ArgsType> args[] = {__VA_ARGS__};                 \
     __device__ __forceinline__ static void run(const ArgsType& a, std::uint32_t i,               \
                                                std::uint32_t item) {                             \
       body(a, i, item);                                                                          \
