@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,6 +90,11 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   backend::ExecResult run_recorded(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
                                    bool sequential, bool use_cache, cudaStream_t s);
   void destroy_graph(std::size_t entry) noexcept;
+  struct Graph;
+  // Builds (rebuild) or refreshes (update) `g` for the batch being run.
+  using GraphBuild = std::function<void(GraphAction, Graph&)>;
+  backend::ExecResult run_graph(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
+                                bool sequential, bool use_cache, cudaStream_t s, const GraphBuild& build);
   // Waits until the work enqueued so far on `s` has finished: the stream
   // for Spool's own, an event for a borrowed one (work the application
   // enqueues later from other threads is not waited for).

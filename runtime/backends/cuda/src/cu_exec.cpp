@@ -79,12 +79,13 @@ void CuDeviceImpl::destroy_graph(std::size_t entry) noexcept {
   planner_.drop(entry);
 }
 
-// A CUDA graph per batch shape (explicit kernel nodes, chained when the
-// batch is sequential), instantiated once; a batch of the same shape with
-// other arguments updates the nodes in place; the same batch replays.
-backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
-                                               std::span<const backend::PackedItem> items,
-                                               bool sequential, bool use_cache, cudaStream_t s) {
+// A CUDA graph per batch shape, instantiated once and cached (GraphPlanner):
+// the same batch replays, a batch of the same shape with other arguments is
+// updated by `build`, anything else is rebuilt by `build`. Shared by the
+// built-in kernels (explicit nodes) and app kernels (stream capture).
+backend::ExecResult CuDeviceImpl::run_graph(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
+                                            bool sequential, bool use_cache, cudaStream_t s,
+                                            const GraphBuild& build) {
   const Timing timing = begin_timing(s);
   GraphShape shape;
   shape.kernel = &k;
@@ -99,37 +100,10 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
   if (use_cache) plan = planner_.plan(shape, items, stride);
   Graph& g = use_cache ? graphs_[plan.entry] : scratch;
 
-  auto node_params = [&](const backend::PackedItem& it, LaunchParams& p) {
-    cudaKernelNodeParams np{};
-    np.func = const_cast<void*>(k.launch_fn());
-    np.gridDim = dim3(blocks_for(it.grid, k.block()));
-    np.blockDim = dim3(k.block());
-    np.sharedMemBytes = 0;
-    np.kernelParams = p.ptrs;
-    np.extra = nullptr;
-    return np;
-  };
-
   Clock::time_point enqueued;
   try {
-    if (plan.action == GraphAction::rebuild) {
-      if (use_cache) destroy_graph(plan.entry);
-      SPOOL_CUDA(cudaGraphCreate(&g.graph, 0));
-      g.nodes.resize(items.size());
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        LaunchParams p(items[i]);
-        const cudaKernelNodeParams np = node_params(items[i], p);
-        const cudaGraphNode_t* dep = sequential && i > 0 ? &g.nodes[i - 1] : nullptr;
-        SPOOL_CUDA(cudaGraphAddKernelNode(&g.nodes[i], g.graph, dep, dep != nullptr ? 1 : 0, &np));
-      }
-      SPOOL_CUDA(cudaGraphInstantiate(&g.exec, g.graph, 0));
-    } else if (plan.action == GraphAction::update) {
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        LaunchParams p(items[i]);
-        const cudaKernelNodeParams np = node_params(items[i], p);
-        SPOOL_CUDA(cudaGraphExecKernelNodeSetParams(g.exec, g.nodes[i], &np));
-      }
-    }
+    if (plan.action == GraphAction::rebuild && use_cache) destroy_graph(plan.entry);
+    if (plan.action != GraphAction::replay) build(plan.action, g);
     if (use_cache) planner_.commit(plan.entry, shape, items, stride);
     SPOOL_CUDA(cudaEventRecord(ev_start_.get(), s));
     SPOOL_CUDA(cudaGraphLaunch(g.exec, s));
@@ -159,6 +133,42 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
     cudaGraphDestroy(scratch.graph);
   }
   return r;
+}
+
+// Built-in kernels: explicit kernel nodes, chained when the batch is
+// sequential; an update sets the nodes' parameters in place.
+backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
+                                               std::span<const backend::PackedItem> items,
+                                               bool sequential, bool use_cache, cudaStream_t s) {
+  auto node_params = [&](const backend::PackedItem& it, LaunchParams& p) {
+    cudaKernelNodeParams np{};
+    np.func = const_cast<void*>(k.launch_fn());
+    np.gridDim = dim3(blocks_for(it.grid, k.block()));
+    np.blockDim = dim3(k.block());
+    np.sharedMemBytes = 0;
+    np.kernelParams = p.ptrs;
+    np.extra = nullptr;
+    return np;
+  };
+  return run_graph(k, items, sequential, use_cache, s, [&](GraphAction action, Graph& g) {
+    if (action == GraphAction::rebuild) {
+      SPOOL_CUDA(cudaGraphCreate(&g.graph, 0));
+      g.nodes.resize(items.size());
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        LaunchParams p(items[i]);
+        const cudaKernelNodeParams np = node_params(items[i], p);
+        const cudaGraphNode_t* dep = sequential && i > 0 ? &g.nodes[i - 1] : nullptr;
+        SPOOL_CUDA(cudaGraphAddKernelNode(&g.nodes[i], g.graph, dep, dep != nullptr ? 1 : 0, &np));
+      }
+      SPOOL_CUDA(cudaGraphInstantiate(&g.exec, g.graph, 0));
+    } else {
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        LaunchParams p(items[i]);
+        const cudaKernelNodeParams np = node_params(items[i], p);
+        SPOOL_CUDA(cudaGraphExecKernelNodeSetParams(g.exec, g.nodes[i], &np));
+      }
+    }
+  });
 }
 
 }  // namespace spool::cuda
