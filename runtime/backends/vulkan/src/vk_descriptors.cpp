@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "spool/error.hpp"
 #include "vk_buffer.hpp"
@@ -16,6 +17,12 @@ struct Record {
   const VkBufferRef* buffer;
   std::uint64_t offset;
 };
+
+// Where the bound-buffer records sit in a packed block: they are the last
+// arguments, contiguous (reflect_plain lays them out so).
+std::pair<std::uint32_t, std::size_t> binding_records(const Reflection& r) {
+  return {r.args[r.args.size() - r.bindings.size()].offset, r.bindings.size() * kBindingRecordBytes};
+}
 
 Record read_record(const std::byte* args, const ArgSpec& s) {
   std::uint64_t raw[2];
@@ -52,10 +59,8 @@ void check_bound_buffers(const VkKernelImpl& k, std::span<const backend::PackedI
 }
 
 std::uint32_t sets_needed(const VkKernelImpl& k, std::span<const backend::PackedItem> items) {
-  const Reflection& r = k.reflection();
-  if (r.bindings.empty() || items.empty()) return 0;
-  const std::uint32_t first = r.args[r.args.size() - r.bindings.size()].offset;
-  const std::size_t bytes = r.bindings.size() * kBindingRecordBytes;
+  if (k.reflection().bindings.empty() || items.empty()) return 0;
+  const auto [first, bytes] = binding_records(k.reflection());
   std::uint32_t n = 1;
   for (std::size_t i = 1; i < items.size(); ++i) {
     if (std::memcmp(items[i].args + first, items[i - 1].args + first, bytes) != 0) ++n;
@@ -85,8 +90,7 @@ void DescriptorArena::reset(VkDevice d, std::uint32_t sets) {
 
 VkDescriptorSet DescriptorArena::get(VkDevice d, const VkKernelImpl& k, const std::byte* args) {
   const Reflection& r = k.reflection();
-  const std::uint32_t first = r.args[r.args.size() - r.bindings.size()].offset;
-  const std::size_t bytes = r.bindings.size() * kBindingRecordBytes;
+  const auto [first, bytes] = binding_records(r);
   if (last_kernel_ == &k && std::memcmp(last_records_.data(), args + first, bytes) == 0) return last_;
   if (used_ == capacity_) {
     throw Error(Errc::backend, "descriptor arena exhausted (" + std::to_string(capacity_) + " sets)",
