@@ -338,7 +338,13 @@ TEST_F(BorrowedVulkan, ProfileOfTheSameDeviceIsServedFromTheStore) {
   o.telemetry_path = telemetry;
   {
     auto dev = spool::vulkan::open_device(borrowed(), o);
-    EXPECT_EQ(dev->profile().source, "store");
+    // Found under the same device + driver (+ placement) key, and checked
+    // before use: kept ("store") or, if the quick check disagreed on this
+    // loaded machine, measured again; either way the check says so.
+    EXPECT_FALSE(dev->profile().validation.empty()) << "the stored profile was not found";
+    EXPECT_TRUE(dev->profile().source == "store" ||
+                dev->profile().validation.find("disagreed") != std::string::npos)
+        << dev->profile().source << ": " << dev->profile().validation;
     EXPECT_GT(dev->profile().launch_ns, 0.0);
     auto own = dev->buffer(64 * 4);
     auto k = dev->load(app_kernels::axpb());
