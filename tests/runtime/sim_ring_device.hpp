@@ -193,9 +193,11 @@ class SimDevice final : public backend::PersistentDriver {
            aload(slot(seq) + SPOOL_RING_SEQTAG) != SPOOL_RING_TAG(seq);
   }
   bool gate_open(std::uint32_t h) {
+    // A peek before the claim: the slot may be reused under us (the claim's
+    // CAS then fails), so its words are read atomically.
     std::uint32_t* s = slot(h);
-    if ((s[SPOOL_RING_FLAGS] & SPOOL_RING_FLAG_GATE) == 0) return true;
-    const std::uint32_t gate = s[SPOOL_RING_GATE_SEQ];
+    if ((aload(s + SPOOL_RING_FLAGS) & SPOOL_RING_FLAG_GATE) == 0) return true;
+    const std::uint32_t gate = aload(s + SPOOL_RING_GATE_SEQ);
     for (std::uint32_t q = ld(SPOOL_RING_RECLAIM); q != gate; ++q) {
       if (!done(q)) return false;
     }
