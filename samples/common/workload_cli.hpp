@@ -77,6 +77,7 @@ int drive(const CommonOptions& o, Make&& make, const char* unit_name = nullptr, 
                 static_cast<unsigned long long>(r.tally.batches), static_cast<unsigned long long>(r.tally.items),
                 r.tally.mode_mix().c_str());
     if (unit_name != nullptr && units > 0) std::printf("rate: %.1f %s/s\n", units / (r.wall_ns / 1e9), unit_name);
+    if constexpr (requires { w->print_details(); }) w->print_details();
     std::printf("check: %s\n", r.check.c_str());
     std::printf("%s\n", r.correct ? "all results match the CPU reference" : "RESULTS DO NOT MATCH");
     return r.correct ? 0 : 1;
