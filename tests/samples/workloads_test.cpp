@@ -4,7 +4,11 @@
 // workload's .cpp).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -148,6 +152,42 @@ INSTANTIATE_TEST_SUITE_P(Modes, Decode,
                          ::testing::Values(Mode::launches, Mode::recorded, Mode::persistent, Mode::automatic), name);
 INSTANTIATE_TEST_SUITE_P(Modes, Bfs,
                          ::testing::Values(Mode::launches, Mode::recorded, Mode::persistent, Mode::automatic), name);
+
+// With telemetry on, every batch of a run is one verdict line, as
+// `spool telemetry` and the docs expect.
+TEST(WorkloadTelemetry, EveryBatchOfARunIsOneVerdictLine) {
+  const std::string path = ::testing::TempDir() + "samples_telemetry_" + std::to_string(::getpid()) + ".jsonl";
+  std::remove(path.c_str());
+  sample::Tally tally;
+  {
+    spool::RuntimeOptions o;
+    o.device_options.calibrate = false;
+    o.device_options.autotune = "off";
+    o.device_options.autotune_db = ":memory:";
+    o.device_options.telemetry_path = path;
+    auto rt = spool::make_runtime(o);
+    if (rt.devices().empty()) GTEST_SKIP() << "no Vulkan device (install mesa-vulkan-drivers)";
+    auto dev = rt.open_default();
+    bfs::Params p;
+    p.kind = bfs::GraphKind::grid;
+    p.vertices = 100;
+    bfs::Workload w(*dev, p);
+    const auto r = w.run(Mode::automatic);
+    ASSERT_TRUE(r.correct) << r.check;
+    tally = r.tally;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::string line;
+  std::uint64_t lines = 0, ours = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    ours += line.find("\"kernel\":\"bfs_expand\"") != std::string::npos;
+  }
+  EXPECT_EQ(lines, tally.batches);
+  EXPECT_EQ(ours, tally.batches);
+  std::remove(path.c_str());
+}
 
 // Bad parameters are refused with a reason before any device work.
 TEST(WorkloadParams, OutOfRangeParametersAreRejected) {
