@@ -89,6 +89,10 @@ Graph make_graph(const Params& p) {
   if (p.edge_factor < 1 || p.edge_factor > 64) throw std::invalid_argument("edge factor must be in 1..64");
   if (!(p.shortcuts >= 0.0 && p.shortcuts <= 1.0)) throw std::invalid_argument("shortcuts must be in 0..1");
   if (p.item_size < 1 || p.item_size > 65536) throw std::invalid_argument("item size must be in 1..65536");
+  if (p.source < -1) throw std::invalid_argument("source must be a vertex id, or -1 for the vertex of highest degree");
+  if (p.kind == GraphKind::rmat && std::uint64_t{p.vertices} * p.edge_factor > (1ull << 27)) {
+    throw std::invalid_argument("vertices x edge factor must be at most 2^27 (memory for the edge list)");
+  }
   Graph g;
   std::uint64_t s = p.seed;
   std::vector<std::uint64_t> pairs;

@@ -47,6 +47,7 @@ Problem make_problem(const Params& p) {
   if (p.grid < 4 || p.grid > 2048) throw std::invalid_argument("grid must be in 4..2048");
   if (!(p.tol > 0.0f && p.tol < 1.0f)) throw std::invalid_argument("tol must be in (0, 1)");
   if (p.check_every < 1 || p.check_every > 1000) throw std::invalid_argument("check-every must be in 1..1000");
+  if (p.max_iters > 1'000'000) throw std::invalid_argument("max-iters must be at most 1000000");
   Problem pr;
   pr.params = p;
   const std::uint32_t N = p.grid;

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   sample::CommonOptions o;
   app.add_option("--grid", p.grid, "N: the grid has N x N unknowns")->check(CLI::Range(4, 2048))->capture_default_str();
   app.add_option("--tol", p.tol, "stop when |r| <= tol |b|")->check(CLI::Range(1e-7, 0.5))->capture_default_str();
-  app.add_option("--max-iters", p.max_iters, "iteration limit (0: 20 N + 100)")->capture_default_str();
+  app.add_option("--max-iters", p.max_iters, "iteration limit (0: 20 N + 100)")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
   app.add_option("--check-every", p.check_every, "iterations per batch; the host tests convergence between batches")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

@@ -143,10 +143,10 @@ inline std::size_t best_fixed(const std::vector<ModeRun>& runs) {
 
 inline void print_compare(const std::vector<ModeRun>& runs, const char* unit_name = nullptr,
                           double units = 0) {
-  std::printf("\n%-11s %11s %9s %9s  %-34s %s\n", "mode", "total ms", "batches", "items", "modes chosen (batches)",
+  std::printf("\n%-11s %11s %9s %9s  %-40s %s\n", "mode", "total ms", "batches", "items", "modes chosen (batches)",
               "check");
   for (const auto& r : runs) {
-    std::printf("%-11s %11.2f %9llu %9llu  %-34s %s\n", std::string(to_string(r.mode)).c_str(), r.wall_ns / 1e6,
+    std::printf("%-11s %11.2f %9llu %9llu  %-40s %s\n", std::string(to_string(r.mode)).c_str(), r.wall_ns / 1e6,
                 static_cast<unsigned long long>(r.tally.batches), static_cast<unsigned long long>(r.tally.items),
                 r.tally.mode_mix().c_str(), r.correct ? "ok" : "MISMATCH");
   }
@@ -161,9 +161,6 @@ inline void print_compare(const std::vector<ModeRun>& runs, const char* unit_nam
     const std::size_t b = best_fixed(runs);
     std::printf("\nauto / best fixed mode (%s): %.2f\n", std::string(to_string(runs[b].mode)).c_str(),
                 runs[3].wall_ns / runs[b].wall_ns);
-  }
-  for (const auto& r : runs) {
-    if (!r.correct) std::printf("%s: %s\n", std::string(to_string(r.mode)).c_str(), r.check.c_str());
   }
 }
 

@@ -65,6 +65,13 @@ Model make_model(const Params& p) {
   if (p.vocab < 2 || p.vocab > 65536) throw std::invalid_argument("vocab must be in 2..65536");
   if (p.layers < 1 || p.layers > 64) throw std::invalid_argument("layers must be in 1..64");
   if (p.tokens < 1 || p.tokens > 100000) throw std::invalid_argument("tokens must be in 1..100000");
+  {
+    const std::uint64_t d = p.dim, h = p.hidden != 0 ? p.hidden : 4ull * p.dim, v = p.vocab;
+    const std::uint64_t weights = 2 * v * d + d + p.layers * (2 * h * d + h + 2 * d);
+    if (weights > (1ull << 28)) {
+      throw std::invalid_argument("model has " + std::to_string(weights) + " weights; at most 2^28 (1 GiB) allowed");
+    }
+  }
   Model m;
   m.params = p;
   m.d = p.dim;
@@ -94,7 +101,6 @@ Model make_model(const Params& p) {
   }
   m.g_final = take(m.d, 0.9f, 1.1f);
   m.w_out = take(std::size_t{m.v} * m.d, -2.0f * sd, 2.0f * sd);
-  if (used >= (std::size_t{1} << 32)) throw std::invalid_argument("model too large for 32-bit offsets");
   m.first_token = static_cast<std::uint32_t>(p.seed % m.v);
 
   // Activations: h, one sum of squares per norm, token-shift state, MLP

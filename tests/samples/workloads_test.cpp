@@ -194,12 +194,26 @@ TEST(WorkloadParams, OutOfRangeParametersAreRejected) {
   cg::Params c;
   c.grid = 2;
   EXPECT_THROW(cg::make_problem(c), std::invalid_argument);
+  c.grid = 16;
+  c.max_iters = 2'000'000;  // the per-iteration scalars would not fit sensibly
+  EXPECT_THROW(cg::make_problem(c), std::invalid_argument);
   decode::Params d;
   d.vocab = 1;
+  EXPECT_THROW(decode::make_model(d), std::invalid_argument);
+  d.vocab = 512;
+  d.dim = 4096;
+  d.hidden = 16384;
+  d.layers = 64;  // 8.6 G weights: refused before anything is allocated
   EXPECT_THROW(decode::make_model(d), std::invalid_argument);
   bfs::Params b;
   b.vertices = 1000;
   b.source = 5000;
+  EXPECT_THROW(bfs::make_graph(b), std::invalid_argument);
+  b.source = -2;
+  EXPECT_THROW(bfs::make_graph(b), std::invalid_argument);
+  b.source = -1;
+  b.vertices = 1u << 24;
+  b.edge_factor = 64;
   EXPECT_THROW(bfs::make_graph(b), std::invalid_argument);
 }
 
