@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,11 +90,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--csv", csv, "also write the table as CSV to FILE");
   app.add_option("--only", only, "run only the cases whose name contains this");
+  bool stored_profile = false;
+  app.add_flag("--stored-profile", stored_profile,
+               "start from the launch profile stored by an earlier process (SPOOL_CALIBRATE) instead of measuring it");
   CLI11_PARSE(app, argc, argv);
 
   try {
     spool::RuntimeOptions ro;
     ro.device_options.autotune = "off";  // app kernels are not raced anyway; measure modes only
+    // Measure the launch profile under this run's conditions rather than
+    // reuse one stored by an earlier process (--stored-profile to reuse it).
+    ro.device_options.calibrate = !stored_profile ? std::optional<bool>(true) : std::nullopt;
     auto rt = spool::make_runtime(ro);
     auto dev = sample::open_device(rt, false);
     std::FILE* out = nullptr;

@@ -118,13 +118,14 @@ std::vector<ModeRun> compare_modes(RunOnce&& run_once, int reps) {
   }
   std::vector<ModeRun> out;
   for (auto& rs : runs) {
-    const bool all_correct = std::all_of(rs.begin(), rs.end(), [](const ModeRun& x) { return x.correct; });
-    auto failed = std::find_if(rs.begin(), rs.end(), [](const ModeRun& x) { return !x.correct; });
+    const auto failed = std::find_if(rs.begin(), rs.end(), [](const ModeRun& x) { return !x.correct; });
+    const bool all_correct = failed == rs.end();
+    const std::string failed_check = all_correct ? std::string() : failed->check;  // before sorting
     std::sort(rs.begin(), rs.end(), [](const ModeRun& a, const ModeRun& b) { return a.wall_ns < b.wall_ns; });
     ModeRun pick = rs[rs.size() / 2];
-    if (!all_correct) {
+    if (!all_correct && pick.correct) {
       pick.correct = false;
-      pick.check = failed->check;
+      pick.check = "a repetition failed: " + failed_check;
     }
     out.push_back(std::move(pick));
   }
