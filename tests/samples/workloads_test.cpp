@@ -189,6 +189,33 @@ TEST(WorkloadTelemetry, EveryBatchOfARunIsOneVerdictLine) {
   std::remove(path.c_str());
 }
 
+// compare_modes: the median repetition per mode, a failed repetition never
+// hidden by the others, and a wrong mode never the best.
+TEST(CompareModes, KeepsTheMedianAndNeverHidesAFailedRepetition) {
+  int call = 0;
+  const double walls[3][4] = {{30, 20, 10, 12}, {10, 25, 11, 13}, {20, 21, 12, 11}};
+  const auto runs = sample::compare_modes(
+      [&](Mode m) {
+        const int rep = call++ / 4;
+        sample::ModeRun r;
+        r.mode = m;
+        r.wall_ns = walls[rep][static_cast<int>(m)];
+        r.correct = !(m == Mode::persistent && rep == 2);  // persistent wrong once
+        r.check = "rep " + std::to_string(rep);
+        return r;
+      },
+      3);
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].wall_ns, 20);  // launches: median of 30, 10, 20
+  EXPECT_EQ(runs[1].wall_ns, 21);
+  EXPECT_EQ(runs[2].wall_ns, 11);
+  EXPECT_FALSE(runs[2].correct);
+  EXPECT_NE(runs[2].check.find("rep 2"), std::string::npos) << runs[2].check;
+  EXPECT_TRUE(runs[3].correct);
+  // persistent is fastest but wrong: launches (20) is the best fixed mode.
+  EXPECT_EQ(sample::best_fixed(runs), 0u);
+}
+
 // Bad parameters are refused with a reason before any device work.
 TEST(WorkloadParams, OutOfRangeParametersAreRejected) {
   cg::Params c;
