@@ -16,7 +16,11 @@
 //
 // The lists and their counters are indexed by region (0..2); the host
 // rotates the roles of the regions between passes and levels.
+//
+// The one loop (8 entries) is declared for llvmpipe's loop budget, which a
+// persistent shader spends across every item it serves.
 #extension GL_EXT_control_flow_attributes : require
+#define SPOOL_BODY_LOOP_BOUND 8u
 
 SPOOL_BUFFER(Uints, uint);
 

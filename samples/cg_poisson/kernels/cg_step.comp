@@ -14,10 +14,13 @@
 // Once r_k.r_k <= thr (converged), every step of iteration k and later does
 // nothing but carry r.r forward, so a batch may overshoot convergence.
 //
-// Loops have a constant trip count (unrolled by the compiler): llvmpipe
-// counts every loop iteration of an invocation against a budget of 65535
-// for as long as the shader stays resident.
+// Loops have a constant trip count. llvmpipe counts every loop iteration of
+// an invocation against a budget of 65535 for as long as a persistent shader
+// stays resident, so a body with loops declares how many iterations one call
+// takes at most (8 rows x (1 + 5 matrix entries)); the persistent variant
+// accounts for it and retires before the budget runs out.
 #extension GL_EXT_control_flow_attributes : require
+#define SPOOL_BODY_LOOP_BOUND 48u
 
 SPOOL_BUFFER(Floats, float);
 SPOOL_BUFFER(Uints, uint);

@@ -11,10 +11,13 @@
 // until one value per row is left, then applies bias / SiLU / residual). The
 // order of every addition is fixed; the CPU reference adds in the same order.
 //
-// Loops have a constant trip count (unrolled by the compiler): llvmpipe
-// counts every loop iteration of an invocation against a budget of 65535
-// for as long as the shader stays resident.
+// Loops have a constant trip count. llvmpipe counts every loop iteration of
+// an invocation against a budget of 65535 for as long as a persistent shader
+// stays resident, so a body with loops declares how many iterations one call
+// takes at most (one tile of 16); the persistent variant accounts for it and
+// retires before the budget runs out.
 #extension GL_EXT_control_flow_attributes : require
+#define SPOOL_BODY_LOOP_BOUND 16u
 
 SPOOL_BUFFER(Floats, float);
 SPOOL_BUFFER(Uints, uint);
