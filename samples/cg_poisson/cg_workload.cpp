@@ -196,16 +196,14 @@ Workload::Workload(spool::Device& dev, Params p) : dev_(dev), problem_(make_prob
 }
 
 std::string Workload::describe() const {
+  spool::Batch one(kernel_, spool::Ordering::sequential);
+  add_iteration(one, 0, 0.0f);
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "2-D Poisson, %ux%u grid (%u unknowns, ELLPACK 5 per row), CG to |r|/|b| <= %.1e, "
-                "%u iterations per batch (%u items each), at most %u iterations",
-                problem_.params.grid, problem_.params.grid, problem_.n, double(problem_.params.tol),
-                problem_.params.check_every, [&] {
-                  spool::Batch b(kernel_, spool::Ordering::sequential);
-                  add_iteration(b, 0, 0.0f);
-                  return static_cast<std::uint32_t>(b.size());
-                }(), problem_.max_iters);
+                "2-D Poisson, %ux%u grid (%u unknowns, ELLPACK 5 per row), CG to |r|/|b| <= %.1e; "
+                "%zu steps per iteration, %u iterations per batch, at most %u iterations",
+                problem_.params.grid, problem_.params.grid, problem_.n, double(problem_.params.tol), one.size(),
+                problem_.params.check_every, problem_.max_iters);
   return buf;
 }
 
