@@ -6,9 +6,11 @@
 // poll counter), so the compiler can neither hoist the gate read nor drop the
 // loop. CPU drivers bound a shader's loop iterations (llvmpipe: 65535 in
 // total), so each iteration makes 256 polls (unrolled; more makes the JIT
-// compile take tens of seconds), and the body declares its loop bound for
-// the persistent queue: up to 60000 iterations (15.4 million polls) per item.
-#define SPOOL_BODY_LOOP_BOUND 60000u
+// compile take tens of seconds), and the body declares its loop cost for
+// the persistent queue: up to 60000 iterations (15.4 million polls) per
+// item, plus one for leaving the loop.
+#define SPOOL_SPIN_ITERATIONS 60000u
+#define SPOOL_BODY_LOOP_BOUND 60001u
 SPOOL_BUFFER(SpoolUints, uint);
 struct SpoolArgs { SpoolUints gate; SpoolUints marks; uint item_id; uint limit; };
 
@@ -28,7 +30,7 @@ void spool_body(SpoolArgs args, uint i, uint item) {
   const uint base = 3u * args.item_id;
   atomicAdd(args.marks.v[base], 1u);
   bool open = false;
-  for (uint n = 0u; !open && n < SPOOL_BODY_LOOP_BOUND; ++n) {
+  for (uint n = 0u; !open && n < SPOOL_SPIN_ITERATIONS; ++n) {
     SPOOL_POLL256
   }
   atomicAdd(args.marks.v[base + 1u], 1u);

@@ -7,13 +7,18 @@
 // Loop budget: some CPU drivers (llvmpipe) end every loop of an invocation
 // once it has spent a fixed number of iterations in total, and never reset
 // the count while the shader stays resident. When the ring's LOOP_BUDGET is
-// not 0, the leader counts what its workgroup spends (poll iterations, gate
-// scans, calls of the body times its declared loop bound, the canary) and
-// retires cleanly, between slots, before a slot could run out; the host
-// relaunches at once. A body with loops declares their bound per call:
-//   #define SPOOL_BODY_LOOP_BOUND 64u   (before this file is included)
-// and a canary loop after every slot catches a wrong declaration: the slot
-// is then reported failed, never done.
+// not 0, the leader counts what its workgroup spends and retires cleanly,
+// between slots, before a slot could run out; the host relaunches at once.
+// llvmpipe's accounting (measured): a loop costs one per pass through its
+// end, including the pass that leaves it, and, because a SIMD row executes
+// a skipped loop with no lane active, every loop statement inside a loop
+// iteration costs at least one even when control flow does not enter it.
+// So one pass of the queue loop costs 4 + (loop statements of the body),
+// and a call of the body costs 1 + its declared bound: per loop statement,
+// its iterations + 1 for every time control reaches it:
+//   #define SPOOL_BODY_LOOP_BOUND 65u   (one loop of up to 64 iterations)
+// before this file is included. A canary loop after every slot catches a
+// wrong declaration: the slot is then reported failed, never done.
 #extension GL_KHR_memory_scope_semantics : require
 #include "spool/backend/ring_abi.h"
 
@@ -22,9 +27,12 @@ layout(local_size_x_id = 0) in;
 #ifndef SPOOL_BODY_LOOP_BOUND
 #define SPOOL_BODY_LOOP_BOUND 0xffffffffu
 #endif
-// Loop iterations one call of spool_body takes at most (0xffffffff: not
-// declared). Read back from the module by the host (specialization constant 1).
+// Loop iterations one call of spool_body costs at most, each loop counted
+// once more for leaving it (0xffffffff: not declared). Read back from the
+// module by the host (specialization constant 1).
 layout(constant_id = 1) const uint spool_body_loop_bound = SPOOL_BODY_LOOP_BOUND;
+// Loop statements in the body (OpLoopMerge count), set by the host.
+layout(constant_id = 2) const uint spool_body_loops = 0u;
 
 layout(buffer_reference, std430, buffer_reference_align = 8) coherent readonly buffer SpoolArgsRef {
   SpoolArgs args;
@@ -69,7 +77,11 @@ void main() {
   const uint idle_limit = ring.w[SPOOL_RING_IDLE_LIMIT];
   const uint canary = ring.w[SPOOL_RING_CANARY];
   const uint states = SPOOL_RING_CONTROL_WORDS + cap * SPOOL_RING_SLOT_WORDS;
-  const uint per_call = 1u + (spool_body_loop_bound == 0xffffffffu ? 0u : spool_body_loop_bound);
+  const uint declared = spool_body_loop_bound == 0xffffffffu ? 0u : spool_body_loop_bound;
+  const uint per_call = 1u + max(declared, spool_body_loops);
+  // One pass of the queue loop: itself, the gate scan, the stride loop, the
+  // body's loop statements and the canary, each at least once.
+  const uint per_pass = 4u + spool_body_loops;
   const uint lid = gl_LocalInvocationIndex;
   const uint wg = gl_WorkGroupSize.x;
   uint spent = 0u;  // leader: loop iterations spent by this workgroup
@@ -81,7 +93,7 @@ void main() {
   }
   for (;;) {
     if (lid == 0u) {
-      spent += 1u;
+      spent += per_pass;
       s_state = SPOOL_RETRY;
       atomicAdd(ring.w[SPOOL_RING_HEARTBEAT], 1u);
       if (spool_ld(ring, SPOOL_RING_SHUTDOWN) != 0u || spool_ld(dctl, SPOOL_RING_DCTL_RETIRE) != 0u) {
@@ -96,7 +108,8 @@ void main() {
           const uint begin = ring.w[base + SPOOL_RING_BEGIN];
           const uint end = ring.w[base + SPOOL_RING_END];
           const uint calls = (end - begin + wg - 1u) / wg;
-          const uint cost = calls * per_call + 2u * canary + SPOOL_GATE_SCAN + 4u;
+          // Beyond one pass: the calls, the canary's iterations, a gate scan.
+          const uint cost = calls * per_call + canary + SPOOL_GATE_SCAN + per_pass + 4u;
           bool open = true;
           if ((ring.w[base + SPOOL_RING_FLAGS] & SPOOL_RING_FLAG_GATE) != 0u) {
             // Every slot before GATE_SEQ must be done: RECLAIM (host) says
@@ -133,7 +146,7 @@ void main() {
         } else {
           idle += 1u;
           if (spool_ld(ring, SPOOL_RING_PARK) != 0u || idle >= idle_limit ||
-              (budget != 0u && spent + SPOOL_GATE_SCAN + 4u + SPOOL_RING_BUDGET_MARGIN > budget)) {
+              (budget != 0u && spent + 2u * per_pass + SPOOL_GATE_SCAN + SPOOL_RING_BUDGET_MARGIN > budget)) {
             s_state = SPOOL_EXIT;
           }
         }

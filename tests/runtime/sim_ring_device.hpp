@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -41,7 +42,10 @@ struct SimKernel final : backend::KernelImpl {
 // Arguments every simulated item carries: {id, stall}.
 struct SimArgs {
   std::uint32_t id = 0;
-  std::uint32_t stall = 0;  // 1: the workgroup that claims it stops inside it until release()
+  // 1: the workgroup that claims it stops inside it until released (stepped:
+  // release(); threaded: the host asks the kernel to stop); 2 (threaded):
+  // it then still takes `hang_ms` more, outlasting the grace period (a hang).
+  std::uint32_t stall = 0;
 };
 
 class SimDevice final : public backend::PersistentDriver {
@@ -66,6 +70,7 @@ class SimDevice final : public backend::PersistentDriver {
   int workgroups = 0;               // > 0: threaded mode with this many claiming threads
   std::uint32_t retire_every = 0;   // stepped: exit (retire) after this many claims per launch
   bool budget_fault_next = false;   // stepped: the next finished slot reports STATUS_BUDGET
+  std::chrono::milliseconds hang_ms{0};  // threaded: how long a stall-2 item outlasts the stop request
 
   // ---- what happened ----
   std::vector<bool> launches;       // fresh flag of each launch
@@ -108,7 +113,6 @@ class SimDevice final : public backend::PersistentDriver {
   }
   KernelRun wait(std::chrono::milliseconds timeout, std::string* why) override {
     if (workgroups > 0) {
-      if (stops_on_shutdown && finish_stall_on_stop) release();
       const auto deadline = std::chrono::steady_clock::now() + timeout;
       while (live_.load() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
       return poll(why);
@@ -242,12 +246,11 @@ class SimDevice final : public backend::PersistentDriver {
       SimArgs a;
       std::memcpy(static_cast<void*>(&a), s + SPOOL_RING_ARGS, sizeof a);
       if (a.stall != 0) {
-        while (!stall_open_.load()) {
-          if (!stops_on_shutdown) {
-            std::this_thread::yield();
-            continue;
-          }
-          std::this_thread::yield();
+        // Stuck until the host asks the kernel to stop (the watchdog fired).
+        while (ld(SPOOL_RING_SHUTDOWN) == 0 && ld(SPOOL_RING_PARK) == 0) std::this_thread::yield();
+        if (a.stall == 2) {
+          const auto until = std::chrono::steady_clock::now() + hang_ms;
+          while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
         }
       }
       body_(a, s[SPOOL_RING_BEGIN], s[SPOOL_RING_END], false);

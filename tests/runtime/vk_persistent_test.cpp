@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_kernels.hpp"
 #include "vk_test_util.hpp"
 
 namespace {
@@ -239,6 +240,80 @@ TEST(VulkanWatchdog, ColdPipelineCompilationIsNotAStall) {
   EXPECT_TRUE(v.ok()) << v.failure;
   EXPECT_FALSE(v.watchdog_fired);
   for (std::uint32_t i = 0; i < 32; ++i) EXPECT_EQ(b.as<float>()[i], 2.0f) << i;
+}
+
+// Bodies with loops on a driver with a loop budget (llvmpipe): declared
+// right they run exactly in persistent mode; declared wrong the canary
+// reports the item failed (never ok with a wrong sum); undeclared the
+// persistent variant is refused with the reason.
+struct RowSums {
+  static constexpr std::uint32_t kRows = 256, kN = 64;
+  spool::Buffer in, out;
+  explicit RowSums(spool::Device& dev) : in(dev.buffer(kRows * kN * 4)), out(dev.buffer(kRows * 4)) {
+    for (std::uint32_t i = 0; i < kRows * kN; ++i) in.as<float>()[i] = float(i % 7);
+  }
+  float expect(std::uint32_t row) const {
+    float s = 0;
+    for (std::uint32_t j = 0; j < kN; ++j) s += float((row * kN + j) % 7);
+    return s;
+  }
+};
+
+TEST(VulkanLoopBudget, DeclaredBodyLoopsRunExactlyInPersistentMode) {
+  auto dev = open_device();
+  REQUIRE_DEVICE(dev);
+  auto k = dev->load(test_kernels::row_sum_declared());
+  ASSERT_TRUE(k.has_persistent()) << k.persistent_unavailable_reason();
+  RowSums r(*dev);
+  spool::Batch b(k);
+  for (int rep = 0; rep < 400; ++rep) b.add(RowSums::kRows, {spool::arg(r.in), spool::arg(r.out), spool::arg(RowSums::kN), spool::arg(RowSums::kRows)});
+  const auto v = dev->run(std::move(b), forced(LaunchMode::persistent));
+  ASSERT_TRUE(v.ok()) << v.failure;
+  for (std::uint32_t i = 0; i < RowSums::kRows; ++i) EXPECT_EQ(r.out.as<float>()[i], r.expect(i)) << i;
+}
+
+TEST(VulkanLoopBudget, WronglyDeclaredBodyIsReportedFailedNeverOkWithWrongResults) {
+  auto dev = open_device();
+  REQUIRE_DEVICE(dev);
+  auto k = dev->load(test_kernels::row_sum_wrong());
+  if (!k.has_persistent()) GTEST_SKIP() << k.persistent_unavailable_reason();
+  RowSums r(*dev);
+  constexpr std::uint32_t kLong = 4000;  // 4000 iterations per call, declared 2
+  auto in = dev->buffer(std::uint64_t{RowSums::kRows} * kLong * 4);
+  for (std::uint64_t i = 0; i < std::uint64_t{RowSums::kRows} * kLong; ++i) in.as<float>()[i] = 1.0f;
+  spool::Batch b(k);
+  for (int rep = 0; rep < 20; ++rep) b.add(RowSums::kRows, {spool::arg(in), spool::arg(r.out), spool::arg(kLong), spool::arg(RowSums::kRows)});
+  const auto v = dev->run(std::move(b), forced(LaunchMode::persistent));
+  std::uint32_t wrong = 0;
+  for (std::uint32_t i = 0; i < RowSums::kRows; ++i) wrong += r.out.as<float>()[i] != float(kLong);
+  if (dev->info().type == spool::DeviceType::cpu) {
+    // llvmpipe: the budget runs out inside an item; the canary says so.
+    EXPECT_FALSE(v.ok());
+    EXPECT_GE(v.items_failed, 1u);
+    EXPECT_NE(v.failure.find("loop budget"), std::string::npos) << v.failure;
+  }
+  if (v.ok()) {
+    EXPECT_EQ(wrong, 0u) << "reported ok with wrong sums";
+  }
+}
+
+TEST(VulkanLoopBudget, UndeclaredBodyLoopsRefusePersistentWithTheReason) {
+  auto dev = open_device();
+  REQUIRE_DEVICE(dev);
+  auto k = dev->load(test_kernels::row_sum_undeclared());
+  if (dev->info().type != spool::DeviceType::cpu) GTEST_SKIP() << "no loop budget on this device";
+  EXPECT_FALSE(k.has_persistent());
+  EXPECT_NE(k.persistent_unavailable_reason().find("SPOOL_BODY_LOOP_BOUND"), std::string::npos)
+      << k.persistent_unavailable_reason();
+  RowSums r(*dev);
+  spool::Batch b(k);
+  b.add(RowSums::kRows, {spool::arg(r.in), spool::arg(r.out), spool::arg(RowSums::kN), spool::arg(RowSums::kRows)});
+  EXPECT_THROW(dev->run(b, forced(LaunchMode::persistent)), spool::Error);
+  // The other modes run it, and the automatic choice never picks persistent.
+  const auto v = dev->run(std::move(b));
+  ASSERT_TRUE(v.ok()) << v.failure;
+  EXPECT_NE(v.mode, LaunchMode::persistent);
+  for (std::uint32_t i = 0; i < RowSums::kRows; ++i) EXPECT_EQ(r.out.as<float>()[i], r.expect(i)) << i;
 }
 
 }  // namespace

@@ -394,7 +394,12 @@ void PersistentQueue::engine_main() {
     } else if (state_ == State::hung) {
       work_cv_.wait_for(lk, std::chrono::milliseconds(10));
     } else {
-      work_cv_.wait(lk, [&] { return stop_ || pending() || !ready_.empty() || state_ != State::idle; });
+      // Idle: wake for work that can be published (not while a hold keeps
+      // the kernel from launching: release() notifies), completions, stop.
+      work_cv_.wait(lk, [&] {
+        return stop_ || (pending() && holds_ == 0) || !ready_.empty() || !released_.empty() ||
+               state_ != State::idle;
+      });
     }
   }
 }

@@ -68,6 +68,8 @@ class VkKernelImpl final : public backend::KernelImpl {
   // Loop iterations one call of the body may take in the persistent variant
   // (its declared bound, 0 for a body without loops).
   std::uint32_t body_loop_bound() const noexcept { return loop_bound_; }
+  // Loop statements in the body (each costs a pass even when skipped).
+  std::uint32_t body_loops() const noexcept { return body_loops_; }
   const backend::KernelDesc& desc() const noexcept override { return desc_; }
 
   VkPipeline launch_pipeline() const noexcept { return launch_.get(); }
@@ -96,6 +98,7 @@ class VkKernelImpl final : public backend::KernelImpl {
   OwnedPipeline persistent_;
   double compile_ns_ = 0;
   std::uint32_t loop_bound_ = 0;
+  std::uint32_t body_loops_ = 0;
 };
 
 }  // namespace spool::vulkan

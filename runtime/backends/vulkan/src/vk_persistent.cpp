@@ -74,7 +74,8 @@ void VkDeviceImpl::run_fallback(const backend::KernelImpl& k, std::span<const ba
   run_launches(static_cast<const VkKernelImpl&>(k), items, sequential);
 }
 
-// A chunk keeps a slot's cost well inside a loop budget: a quarter of it.
+// A chunk keeps a slot's cost well inside a loop budget: a quarter of it
+// (wrap_persistent.glsl: a call costs 1 + the body's loop bound).
 std::uint32_t VkDeviceImpl::max_chunk(const backend::KernelImpl& kernel) const {
   const auto& k = static_cast<const VkKernelImpl&>(kernel);
   const std::uint32_t pwg = std::max<std::uint32_t>(k.persistent_workgroup_size(), 1);

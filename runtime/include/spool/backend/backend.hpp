@@ -75,6 +75,7 @@ struct ExecResult {
   bool watchdog_fired = false;
   std::uint32_t fallback_items = 0;
   bool was_resident = false;   // persistent: the kernel was already running
+  double parked_ns = 0;        // launches/recorded: time spent parking a resident persistent kernel first
   std::string failure;
 };
 

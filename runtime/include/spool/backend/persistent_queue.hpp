@@ -113,6 +113,8 @@ class PersistentQueue {
   // Parks the resident kernel now and waits until it stopped.
   void park();
   bool resident(const KernelImpl& k) const;
+  // Whether any kernel is resident; the caller holds mutex().
+  bool resident_locked() const noexcept { return state_ == State::running; }
   // Whether a hung kernel keeps the device busy (polls the driver).
   bool hung();
   QueueStats stats() const;
