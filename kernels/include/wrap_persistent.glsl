@@ -65,8 +65,15 @@ void spool_st(SpoolWords b, uint i, uint v) {
 
 const uint SPOOL_RUN = 0u, SPOOL_RETRY = 1u, SPOOL_EXIT = 2u;
 const uint SPOOL_GATE_SCAN = 16u;  // slots a gate check inspects per poll
+// A leader claims up to this many consecutive slots at once (never past a
+// gate, never more than SPOOL_CLAIM_CALLS calls of the body per invocation,
+// so large items still spread over workgroups): one claim, two barriers and
+// one completion for the lot.
+const uint SPOOL_CLAIM_MAX = 16u;
+const uint SPOOL_CLAIM_CALLS = 64u;
 
-shared uint s_state, s_seq, s_begin, s_end, s_item, s_fault;
+shared uint s_state, s_seq, s_count, s_fault;
+shared uint s_begin[SPOOL_CLAIM_MAX], s_end[SPOOL_CLAIM_MAX], s_item[SPOOL_CLAIM_MAX];
 
 void main() {
   SpoolWords ring = spool_pp.ring;
@@ -79,9 +86,11 @@ void main() {
   const uint states = SPOOL_RING_CONTROL_WORDS + cap * SPOOL_RING_SLOT_WORDS;
   const uint declared = spool_body_loop_bound == 0xffffffffu ? 0u : spool_body_loop_bound;
   const uint per_call = 1u + max(declared, spool_body_loops);
-  // One pass of the queue loop: itself, the gate scan, the stride loop, the
-  // body's loop statements and the canary, each at least once.
-  const uint per_pass = 4u + spool_body_loops;
+  // One pass of the queue loop: itself, the gate scan, the claim's three
+  // loops over its slots (extend, tag, complete), the loop over the claimed
+  // slots, the stride loop, the body's loop statements and the canary, each
+  // at least once.
+  const uint per_pass = 8u + spool_body_loops;
   const uint lid = gl_LocalInvocationIndex;
   const uint wg = gl_WorkGroupSize.x;
   uint spent = 0u;  // leader: loop iterations spent by this workgroup
@@ -107,9 +116,9 @@ void main() {
           const uint base = SPOOL_RING_CONTROL_WORDS + (h & mask) * SPOOL_RING_SLOT_WORDS;
           const uint begin = ring.w[base + SPOOL_RING_BEGIN];
           const uint end = ring.w[base + SPOOL_RING_END];
-          const uint calls = (end - begin + wg - 1u) / wg;
-          // Beyond one pass: the calls, the canary's iterations, a gate scan.
-          const uint cost = calls * per_call + canary + SPOOL_GATE_SCAN + per_pass + 4u;
+          // Beyond one pass: the first slot's calls and its share of the
+          // claim's loops, the canary's iterations, a gate scan.
+          uint cost = ((end - begin + wg - 1u) / wg) * per_call + 5u + canary + SPOOL_GATE_SCAN + per_pass + 4u;
           bool open = true;
           if ((ring.w[base + SPOOL_RING_FLAGS] & SPOOL_RING_FLAG_GATE) != 0u) {
             // Every slot before GATE_SEQ must be done: RECLAIM (host) says
@@ -133,15 +142,39 @@ void main() {
             s_state = SPOOL_EXIT;
             spool_st(dctl, SPOOL_RING_DCTL_RETIRE, 1u);
             atomicAdd(ring.w[SPOOL_RING_RETIRED], 1u);
-          } else if (open && atomicCompSwap(dctl.w[SPOOL_RING_DCTL_HEAD], h, h + 1u) == h) {
-            spool_st(ring, states + (h & mask) * SPOOL_RING_STATE_WORDS + SPOOL_RING_CLAIM, SPOOL_RING_TAG(h));
-            s_seq = h;
-            s_begin = begin;
-            s_end = end;
-            s_item = ring.w[base + SPOOL_RING_ITEM];
-            s_fault = 0u;
-            s_state = SPOOL_RUN;
-            spent += cost;
+          } else if (open) {
+            // Take the published slots that follow too, up to a gate, the
+            // claim limit or what the budget allows.
+            s_begin[0] = begin;
+            s_end[0] = end;
+            s_item[0] = ring.w[base + SPOOL_RING_ITEM];
+            uint k = 1u;
+            uint calls = (end - begin + wg - 1u) / wg;
+            for (; k < SPOOL_CLAIM_MAX && h + k != t; ++k) {
+              const uint b = SPOOL_RING_CONTROL_WORDS + ((h + k) & mask) * SPOOL_RING_SLOT_WORDS;
+              if ((ring.w[b + SPOOL_RING_FLAGS] & SPOOL_RING_FLAG_GATE) != 0u) break;
+              const uint kb = ring.w[b + SPOOL_RING_BEGIN], ke = ring.w[b + SPOOL_RING_END];
+              const uint kc = (ke - kb + wg - 1u) / wg;
+              const uint more = kc * per_call + 5u;
+              if (calls + kc > SPOOL_CLAIM_CALLS) break;
+              if (budget != 0u && spent + cost + more + SPOOL_RING_BUDGET_MARGIN > budget) break;
+              calls += kc;
+              cost += more;
+              s_begin[k] = kb;
+              s_end[k] = ke;
+              s_item[k] = ring.w[b + SPOOL_RING_ITEM];
+            }
+            if (atomicCompSwap(dctl.w[SPOOL_RING_DCTL_HEAD], h, h + k) == h) {
+              for (uint q = 0u; q < k; ++q) {
+                spool_st(ring, states + ((h + q) & mask) * SPOOL_RING_STATE_WORDS + SPOOL_RING_CLAIM,
+                         SPOOL_RING_TAG(h + q));
+              }
+              s_seq = h;
+              s_count = k;
+              s_fault = 0u;
+              s_state = SPOOL_RUN;
+              spent += cost;
+            }
           }
         } else {
           idle += 1u;
@@ -154,34 +187,40 @@ void main() {
     }
     barrier();
     const uint state = s_state;
-    const uint seq = s_seq;
-    const uint begin = s_begin;
-    const uint end = s_end;
-    const uint item = s_item;
+    const uint first = s_seq;
+    const uint count = s_count;
     barrier();
     if (state == SPOOL_EXIT) break;
     if (state == SPOOL_RETRY) continue;
 
-    const uint base = SPOOL_RING_CONTROL_WORDS + (seq & mask) * SPOOL_RING_SLOT_WORDS;
-    SpoolArgs args = SpoolArgsRef(spool_pp.ring_address + uint64_t(base + SPOOL_RING_ARGS) * 4ul).args;
-    for (uint i = begin + lid; i < end; i += wg) {
-      spool_body(args, i, item);
+    for (uint q = 0u; q < count; ++q) {
+      const uint base = SPOOL_RING_CONTROL_WORDS + ((first + q) & mask) * SPOOL_RING_SLOT_WORDS;
+      SpoolArgs args = SpoolArgsRef(spool_pp.ring_address + uint64_t(base + SPOOL_RING_ARGS) * 4ul).args;
+      const uint end = s_end[q], item = s_item[q];
+      for (uint i = s_begin[q] + lid; i < end; i += wg) {
+        spool_body(args, i, item);
+      }
     }
     // Canary: a loop whose iterations the compiler cannot fold (each reads
     // the ring). It runs `canary` times unless the loop budget is gone.
-    uint c = 0u;
-    for (uint j = 0u; j < canary; ++j) {
-      c += spool_ld(ring, SPOOL_RING_CANARY);
+    if (budget != 0u) {
+      uint c = 0u;
+      for (uint j = 0u; j < canary; ++j) {
+        c += spool_ld(ring, SPOOL_RING_CANARY);
+      }
+      if (c != canary * canary) atomicOr(s_fault, 1u);
     }
-    if (c != canary * canary) atomicOr(s_fault, 1u);
     memoryBarrierBuffer();
     barrier();
     if (lid == 0u) {
-      const uint st = states + (seq & mask) * SPOOL_RING_STATE_WORDS;
-      ring.w[st + SPOOL_RING_STATUS] = s_fault != 0u ? SPOOL_RING_STATUS_BUDGET : SPOOL_RING_STATUS_OK;
-      spool_st(ring, st + SPOOL_RING_DONE, SPOOL_RING_TAG(seq));
-      atomicAdd(ring.w[SPOOL_RING_DONE_COUNT], 1u);
-      if (vdone == seq) vdone = seq + 1u;
+      const uint status = s_fault != 0u ? SPOOL_RING_STATUS_BUDGET : SPOOL_RING_STATUS_OK;
+      for (uint q = 0u; q < count; ++q) {
+        const uint st = states + ((first + q) & mask) * SPOOL_RING_STATE_WORDS;
+        ring.w[st + SPOOL_RING_STATUS] = status;
+        spool_st(ring, st + SPOOL_RING_DONE, SPOOL_RING_TAG(first + q));
+      }
+      atomicAdd(ring.w[SPOOL_RING_DONE_COUNT], count);
+      if (vdone == first) vdone = first + count;
     }
   }
   if (lid == 0u) atomicAdd(ring.w[SPOOL_RING_RUNNING], 0xffffffffu);

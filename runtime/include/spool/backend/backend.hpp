@@ -120,6 +120,9 @@ class DeviceImpl {
 
   // Measures the launch profile under the conditions the process runs in.
   virtual LaunchProfile calibrate() = 0;
+  // A few probes per mode (well under 50 ms): how a stored profile is
+  // checked before it is trusted. Backends without one measure fully.
+  virtual LaunchProfile calibrate_quick() { return calibrate(); }
   // Stops a resident persistent kernel (waits for it to exit).
   virtual void park_persistent() = 0;
 };

@@ -147,7 +147,7 @@ class PersistentQueue {
   void reap_locked();
   // One chunk finished (`ok`), failed (`why`), or ran by launches (`fallback`).
   void credit_locked(const Owner& o, bool ok, bool fallback, std::string_view why);
-  void settle_item_locked(Tracker& t, std::uint32_t pos, const std::string& why);
+  void settle_item_locked(Tracker& t, std::uint32_t pos, std::string_view why);
   void pump_locked();                // publish pending items, launch or switch kernels
   bool publish_one_locked(Tracker& t);
   void launch_locked(const KernelImpl& k, bool fresh);
