@@ -49,4 +49,18 @@ if(HAVE_VULKAN)
   if(NOT LAST_OUTPUT MATCHES "all results match the CPU reference")
     message(FATAL_ERROR "vk_interop output unexpected:\n${LAST_OUTPUT}")
   endif()
+
+  # A workload sample (CLI11, its own kernel, the shared sample headers),
+  # built on its own against the installed package and run in every mode.
+  run(${CMAKE_COMMAND} -S ${WORKLOAD_SOURCE_DIR} -B ${WORK_DIR}/workload
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${cfg}
+      -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+      "-DCMAKE_EXE_LINKER_FLAGS=${SAN_LINK}")
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/workload --config ${cfg})
+  set(ENV{SPOOL_AUTOTUNE_DB} ${WORK_DIR}/workload/autotune.db)
+  run(${WORK_DIR}/workload/spool_bfs --graph grid --vertices 400 --item-size 4 --compare)
+  message(STATUS "bfs (installed package) said:\n${LAST_OUTPUT}")
+  if(NOT LAST_OUTPUT MATCHES "all modes match the CPU reference")
+    message(FATAL_ERROR "bfs output unexpected:\n${LAST_OUTPUT}")
+  endif()
 endif()
