@@ -1,0 +1,336 @@
+// alloc_suite: the allocator benchmark suite. Runs the same alloc_workload
+// binary under every allocator (LD_PRELOAD: the Spool shim with the learner
+// on and off, mimalloc, jemalloc, tcmalloc; nothing for glibc), interleaved
+// (each repetition visits every row and every allocator, in an order rotated
+// per repetition), and prints Markdown tables: median rate per allocator with
+// Spool's ratio to the best peer, peak RSS, RSS after idling, and the
+// learner's CPU share and event drop rate.
+//
+//   alloc_suite [--reps 3] [--scale 1] [--rows larson:1,xmalloc:2,...]
+//               [--allocators spool,spool-fixed,mimalloc,...] [--csv runs.csv]
+#include <CLI/CLI.hpp>
+
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "runner.hpp"
+
+namespace spool::bench {
+namespace {
+
+struct Row {
+  std::string workload;
+  int threads;
+  std::string label() const { return workload + " " + std::to_string(threads) + "T"; }
+};
+
+bool exists(const std::string& p) {
+  struct stat st{};
+  return stat(p.c_str(), &st) == 0;
+}
+
+std::string dir_of(const std::string& p) {
+  const auto slash = p.rfind('/');
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+std::string self_dir() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return dir_of(buf);
+}
+
+// A shared library by soname, in the usual library directories.
+std::string find_lib(const std::string& soname) {
+  for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+                        "/usr/lib", "/usr/local/lib"}) {
+    const std::string p = std::string(d) + "/" + soname;
+    if (exists(p)) return p;
+  }
+  return "";
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, sep);) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+struct Cell {
+  std::vector<RunResult> runs;
+  std::vector<double> field(double RunResult::*m) const {
+    std::vector<double> v;
+    for (const auto& r : runs) {
+      if (r.ok) v.push_back(r.*m);
+    }
+    return v;
+  }
+  std::vector<double> rss_mib(std::uint64_t RunResult::*m) const {
+    std::vector<double> v;
+    for (const auto& r : runs) {
+      if (r.ok) v.push_back(static_cast<double>(r.*m) / 1024.0);
+    }
+    return v;
+  }
+  bool any_ok() const {
+    return std::any_of(runs.begin(), runs.end(), [](const RunResult& r) { return r.ok; });
+  }
+};
+
+}  // namespace
+}  // namespace spool::bench
+
+int main(int argc, char** argv) {
+  using namespace spool::bench;
+  CLI::App app{"Allocator benchmark suite: one workload binary, every allocator via LD_PRELOAD, "
+               "interleaved; prints Markdown tables."};
+  int reps = 3;
+  double scale = 1.0;
+  int idle_ms = 500;
+  int timeout_s = 300;
+  std::string rows_arg =
+      "larson:1,larson:2,xmalloc:2,mstress:2,cache-scratch:2,glibc-simple:1,glibc-thread:2,"
+      "random-mixed:1,phased:2";
+  std::string allocs_arg = "spool,spool-fixed,mimalloc,jemalloc,tcmalloc,glibc";
+  std::string workload_bin = self_dir() + "/alloc_workload";
+  std::string shim = SPOOL_BENCH_SHIM_DEFAULT;
+  std::string csv_path;
+  app.add_option("-r,--reps", reps, "repetitions (each visits every row and allocator)")
+      ->check(CLI::Range(1, 100));
+  app.add_option("-s,--scale", scale, "work multiplier for every workload")
+      ->check(CLI::Range(0.001, 1000.0));
+  app.add_option("--rows", rows_arg, "workload:threads,... (see alloc_workload --help)");
+  app.add_option("-a,--allocators", allocs_arg,
+                 "columns: spool, spool-fixed, mimalloc, jemalloc, tcmalloc, glibc");
+  app.add_option("--idle-ms", idle_ms, "idle time before the idle RSS reading")
+      ->check(CLI::Range(0, 60'000));
+  app.add_option("--timeout", timeout_s, "seconds before one run is killed")
+      ->check(CLI::Range(1, 86'400));
+  app.add_option("--workload-bin", workload_bin, "the alloc_workload binary");
+  app.add_option("--shim", shim, "libspool_malloc.so");
+  app.add_option("--csv", csv_path, "also write every run to this CSV file");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!exists(workload_bin)) {
+    std::fprintf(stderr, "alloc_suite: workload binary %s not found (--workload-bin)\n",
+                 workload_bin.c_str());
+    return 2;
+  }
+  std::vector<Row> rows;
+  for (const auto& r : split(rows_arg, ',')) {
+    const auto colon = r.find(':');
+    const int t = colon == std::string::npos ? 1 : std::atoi(r.substr(colon + 1).c_str());
+    if (t < 1) {
+      std::fprintf(stderr, "alloc_suite: bad row '%s' (want workload:threads)\n", r.c_str());
+      return 2;
+    }
+    rows.push_back({r.substr(0, colon), t});
+  }
+  std::vector<Allocator> allocs;
+  for (const auto& name : split(allocs_arg, ',')) {
+    Allocator a;
+    a.name = name;
+    if (name == "spool" || name == "spool-fixed") {
+      if (!exists(shim)) {
+        std::fprintf(stderr, "alloc_suite: shim %s not found (--shim)\n", shim.c_str());
+        return 2;
+      }
+      a.preload = shim;
+      a.is_spool = true;
+      a.is_peer = false;
+      a.env["SPOOL_ALLOC_PRINT_STATS"] = "1";
+      if (name == "spool-fixed") a.env["SPOOL_ALLOC_LEARNER"] = "0";
+    } else if (name == "glibc") {
+      a.preload = "";
+    } else {
+      static const std::map<std::string, std::string> sonames = {
+          {"mimalloc", "libmimalloc.so.2"},
+          {"jemalloc", "libjemalloc.so.2"},
+          {"tcmalloc", "libtcmalloc_minimal.so.4"}};
+      auto it = sonames.find(name);
+      if (it == sonames.end()) {
+        std::fprintf(stderr, "alloc_suite: unknown allocator '%s'\n", name.c_str());
+        return 2;
+      }
+      a.preload = find_lib(it->second);
+      if (a.preload.empty()) {
+        std::fprintf(stderr, "alloc_suite: %s not installed (%s), column skipped\n", name.c_str(),
+                     it->second.c_str());
+        continue;
+      }
+    }
+    allocs.push_back(a);
+  }
+
+  // cells[row][alloc]
+  std::vector<std::vector<Cell>> cells(rows.size(), std::vector<Cell>(allocs.size()));
+  std::ofstream csv;
+  if (!csv_path.empty()) {
+    csv.open(csv_path);
+    csv << "rep,workload,threads,allocator,ok,rate,seconds,peak_rss_kib,rss_idle_kib,cpu_s,"
+           "learner_cpu_ms,learner_wall_s,events_pushed,events_dropped,error\n";
+  }
+  for (int rep = 0; rep < reps; ++rep) {
+    for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+      for (std::size_t k = 0; k < allocs.size(); ++k) {
+        const std::size_t ai = (k + static_cast<std::size_t>(rep) + ri) % allocs.size();
+        const Allocator& a = allocs[ai];
+        RunSpec spec{workload_bin, rows[ri].workload, rows[ri].threads, scale, idle_ms, timeout_s};
+        RunResult r = run_one(spec, a);
+        std::fprintf(stderr, "[rep %d] %-18s %-12s %s\n", rep + 1, rows[ri].label().c_str(),
+                     a.name.c_str(),
+                     r.ok ? (fmt("%.2f M/s", r.rate / 1e6) + fmt(", peak %.1f MiB",
+                                                                  static_cast<double>(r.peak_rss_kib) / 1024))
+                                .c_str()
+                          : ("FAILED: " + r.error).c_str());
+        if (csv.is_open()) {
+          csv << rep + 1 << ',' << rows[ri].workload << ',' << rows[ri].threads << ',' << a.name
+              << ',' << r.ok << ',' << r.rate << ',' << r.seconds << ',' << r.peak_rss_kib << ','
+              << r.rss_idle_kib << ',' << r.cpu_s << ',' << r.learner_cpu_ms << ','
+              << r.learner_wall_s << ',' << r.events_pushed << ',' << r.events_dropped << ",\""
+              << r.error << "\"\n";
+        }
+        cells[ri][ai].runs.push_back(std::move(r));
+      }
+    }
+  }
+
+  const auto find = [&](const char* n) -> int {
+    for (std::size_t i = 0; i < allocs.size(); ++i) {
+      if (allocs[i].name == n) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  const int spool = find("spool");
+  const int fixed = find("spool-fixed");
+  const int mimalloc = find("mimalloc");
+
+  char date[32];
+  const time_t now = time(nullptr);
+  strftime(date, sizeof date, "%Y-%m-%d", localtime(&now));
+  std::printf("\nalloc_suite, %s, %d repetition(s), scale %g, %ld CPUs; medians.\n\n", date, reps,
+              scale, sysconf(_SC_NPROCESSORS_ONLN));
+
+  // Throughput.
+  std::printf("| workload (M ops/s) |");
+  for (const auto& a : allocs) std::printf(" %s |", a.name.c_str());
+  std::printf(" best peer | spool / best | fixed / best | learner on / off |\n|---|");
+  for (std::size_t i = 0; i < allocs.size() + 4; ++i) std::printf("---:|");
+  std::printf("\n");
+  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+    std::printf("| %s |", rows[ri].label().c_str());
+    double best = 0;
+    std::string best_name = "-";
+    std::vector<double> med(allocs.size(), 0);
+    for (std::size_t ai = 0; ai < allocs.size(); ++ai) {
+      const Cell& c = cells[ri][ai];
+      if (!c.any_ok()) {
+        std::printf(" failed |");
+        continue;
+      }
+      med[ai] = median(c.field(&RunResult::rate));
+      std::printf(" %.2f |", med[ai] / 1e6);
+      if (allocs[ai].is_peer && med[ai] > best) {
+        best = med[ai];
+        best_name = allocs[ai].name;
+      }
+    }
+    std::printf(" %s |", best_name.c_str());
+    const auto ratio = [&](int ai, double den) {
+      return ai >= 0 && med[static_cast<std::size_t>(ai)] > 0 && den > 0
+                 ? fmt("%.2f", med[static_cast<std::size_t>(ai)] / den)
+                 : std::string("-");
+    };
+    std::printf(" %s | %s | %s |\n", ratio(spool, best).c_str(), ratio(fixed, best).c_str(),
+                fixed >= 0 ? ratio(spool, med[static_cast<std::size_t>(fixed)]).c_str() : "-");
+  }
+
+  // Memory.
+  std::printf("\n| workload: peak RSS (MiB) / RSS after %d ms idle |", idle_ms);
+  for (const auto& a : allocs) std::printf(" %s |", a.name.c_str());
+  std::printf(" spool peak / mimalloc peak |\n|---|");
+  for (std::size_t i = 0; i < allocs.size() + 1; ++i) std::printf("---:|");
+  std::printf("\n");
+  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+    std::printf("| %s |", rows[ri].label().c_str());
+    std::vector<double> peak(allocs.size(), 0);
+    for (std::size_t ai = 0; ai < allocs.size(); ++ai) {
+      const Cell& c = cells[ri][ai];
+      if (!c.any_ok()) {
+        std::printf(" - |");
+        continue;
+      }
+      peak[ai] = median(c.rss_mib(&RunResult::peak_rss_kib));
+      std::printf(" %.1f / %.1f |", peak[ai], median(c.rss_mib(&RunResult::rss_idle_kib)));
+    }
+    if (spool >= 0 && mimalloc >= 0 && peak[static_cast<std::size_t>(mimalloc)] > 0) {
+      std::printf(" %.2f |\n",
+                  peak[static_cast<std::size_t>(spool)] / peak[static_cast<std::size_t>(mimalloc)]);
+    } else {
+      std::printf(" - |\n");
+    }
+  }
+
+  // Learner.
+  if (spool >= 0) {
+    std::printf("\n| workload: spool learner | CPU (share of one core) | events offered | "
+                "dropped | stood down |\n|---|---:|---:|---:|---|\n");
+    for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+      const Cell& c = cells[ri][static_cast<std::size_t>(spool)];
+      std::vector<double> share;
+      std::vector<double> offered;
+      std::vector<double> drop;
+      std::string sd;
+      for (const auto& r : c.runs) {
+        if (!r.ok || !r.has_learner) continue;
+        share.push_back(r.learner_wall_s > 0 ? r.learner_cpu_ms / 1e3 / r.learner_wall_s : 0);
+        const double off = static_cast<double>(r.events_pushed + r.events_dropped);
+        offered.push_back(off);
+        drop.push_back(off > 0 ? static_cast<double>(r.events_dropped) / off : 0);
+        if (!r.stand_down.empty()) sd = r.stand_down;
+      }
+      if (share.empty()) {
+        std::printf("| %s | - | - | - | - |\n", rows[ri].label().c_str());
+        continue;
+      }
+      std::printf("| %s | %.3f %% | %.0f | %.3f %% | %s |\n", rows[ri].label().c_str(),
+                  100 * median(share), median(offered), 100 * median(drop),
+                  sd.empty() ? "no" : sd.c_str());
+    }
+  }
+  int failures = 0;
+  for (const auto& row : cells) {
+    for (const auto& c : row) {
+      for (const auto& r : c.runs) failures += r.ok ? 0 : 1;
+    }
+  }
+  if (failures > 0) std::printf("\n%d run(s) failed; see the log above.\n", failures);
+  return failures == 0 ? 0 : 1;
+}
