@@ -17,7 +17,8 @@ constexpr OptionRow kRows[] = {
     {"SPOOL_ALLOC_LEARNER", 1},          {"SPOOL_ALLOC_REFILL", 0},
     {"SPOOL_ALLOC_LEARN_TARGET_US", 200}, {"SPOOL_ALLOC_LEARN_PERIOD_US", 5000},
     {"SPOOL_ALLOC_MAX_BATCH_KIB", 256},  {"SPOOL_ALLOC_CACHE_KIB", 256},
-    {"SPOOL_ALLOC_PRINT_STATS", 0},
+    {"SPOOL_ALLOC_PRINT_STATS", 0},      {"SPOOL_ALLOC_RETAIN_KIB", 16384},
+    {"SPOOL_ALLOC_DECAY_MS", 1000},
 };
 constexpr unsigned kCount = static_cast<unsigned>(Option::count_);
 static_assert(sizeof(kRows) / sizeof(kRows[0]) == kCount);

@@ -26,6 +26,10 @@ class SpinLock {
       }
     }
   }
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
   // After fork, in the child: the lock was taken by the prepare handler.
   void reset() noexcept { locked_.store(false, std::memory_order_relaxed); }

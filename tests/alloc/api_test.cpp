@@ -13,6 +13,7 @@
 #include "spool/alloc/pool_allocator.hpp"
 #include "spool/alloc/spool_malloc.h"
 #include "spool/alloc/stats.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -109,8 +110,12 @@ TEST(Api, HitsAreCountedWhenStatsAreCompiledIn) {
 TEST(Api, OptionsComeFromOneTableOfEnvironmentVariables) {
   EXPECT_STREQ(spool::alloc::option_name(spool::alloc::Option::learner), "SPOOL_ALLOC_LEARNER");
   EXPECT_STREQ(spool::alloc::option_name(spool::alloc::Option::refill), "SPOOL_ALLOC_REFILL");
-  spool::alloc::set_option(spool::alloc::Option::cache_kib, 64);
-  EXPECT_EQ(spool::alloc::option(spool::alloc::Option::cache_kib), 64);
+  const long before = spool::alloc::option(spool::alloc::Option::cache_kib);
+  {
+    spool::alloc::test::ScopedOption cache(spool::alloc::Option::cache_kib, 64);
+    EXPECT_EQ(spool::alloc::option(spool::alloc::Option::cache_kib), 64);
+  }
+  EXPECT_EQ(spool::alloc::option(spool::alloc::Option::cache_kib), before);
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
+// The refill-count learner's decisions, deterministically: scripted streams
+// of observation windows in, published refill counts out.
 #include "spool/policy/refill_bandit.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 
 namespace {
 
@@ -11,7 +14,11 @@ namespace p = spool::policy;
 
 static_assert(p::isqrt(0) == 0 && p::isqrt(1) == 1 && p::isqrt(15) == 3 && p::isqrt(16) == 4);
 static_assert(p::ln_q16(1) == 0);
-static_assert(p::arm_for_count(1) == 0 && p::arm_for_count(16) == 3 && p::arm_for_count(1000) == 6);
+static_assert(p::arm_for_count(1) == 0 && p::arm_for_count(16) == 3 &&
+              p::arm_for_count(1000) == p::kRefillArms - 1);
+
+constexpr std::size_t kArm32 = 4;
+constexpr std::size_t kArm128 = 6;
 
 TEST(RefillBandit, IsqrtIsExactFloorForLargeValues) {
   const p::u128 big = (p::u128{1} << 100) + 12345;
@@ -29,80 +36,219 @@ TEST(RefillBandit, LnIsAccurateToAFewUnitsInQ16) {
 }
 
 TEST(RefillBandit, BonusShrinksWithPullsAndGrowsWithTotal) {
-  EXPECT_GT(p::ucb1_bonus_q16(100, 1), p::ucb1_bonus_q16(100, 10));
-  EXPECT_GT(p::ucb1_bonus_q16(1000, 10), p::ucb1_bonus_q16(100, 10));
-  // sqrt(2 ln 100 / 10) = 0.9597
-  EXPECT_NEAR(static_cast<double>(p::ucb1_bonus_q16(100, 10)) / 65536.0, 0.9597, 0.001);
+  const auto q = [](std::uint64_t v) { return v * p::kQ16; };
+  EXPECT_GT(p::ucb1_bonus_q16(q(100), q(1)), p::ucb1_bonus_q16(q(100), q(10)));
+  EXPECT_GT(p::ucb1_bonus_q16(q(1000), q(10)), p::ucb1_bonus_q16(q(100), q(10)));
+  // sqrt(2 ln 100 / 10) = 0.9597; fractional pulls count too.
+  EXPECT_NEAR(static_cast<double>(p::ucb1_bonus_q16(q(100), q(10))) / 65536.0, 0.9597, 0.001);
+  EXPECT_NEAR(static_cast<double>(p::ucb1_bonus_q16(q(100), q(10) / 4)) / 65536.0, 1.9194, 0.002);
+  EXPECT_EQ(p::ucb1_bonus_q16(q(5), 0), ~std::uint64_t{0});
 }
 
-TEST(RefillBandit, RewardGainsAnEighthPerDoublingUpToTheTargetAndPaysForMemory) {
-  const p::RefillRewardInputs half{50, 0, 100, 1000};
-  EXPECT_NEAR(static_cast<double>(p::refill_reward_q16(half)), p::kQ16 * 7.0 / 8.0, 4.0);
-  const p::RefillRewardInputs quarter{25, 0, 100, 1000};
-  EXPECT_NEAR(static_cast<double>(p::refill_reward_q16(quarter)), p::kQ16 * 6.0 / 8.0, 4.0);
-  EXPECT_EQ(p::refill_reward_q16({100, 0, 100 << 9, 1000}), 0u);  // 512x short: nothing
-  const p::RefillRewardInputs at{100, 0, 100, 1000};
-  const p::RefillRewardInputs beyond{10'000, 0, 100, 1000};
-  EXPECT_EQ(p::refill_reward_q16(at), p::kQ16);
-  EXPECT_EQ(p::refill_reward_q16(beyond), p::kQ16);
-  const p::RefillRewardInputs costly{10'000, 1000, 100, 1000};  // full batch: -1/4
-  EXPECT_EQ(p::refill_reward_q16(costly), p::kQ16 * 3 / 4);
-  EXPECT_EQ(p::refill_reward_q16({0, 1000, 100, 1000}), 0u);
-  EXPECT_EQ(p::refill_reward_q16({5, 5, 0, 0}), 0u);  // no scale: no reward
-  // A batch abandoned half unused at thread exit loses a quarter.
-  EXPECT_EQ(p::refill_reward_q16({10'000, 0, 100, 1000, 64, 32}), p::kQ16 * 3 / 4);
-  EXPECT_EQ(p::refill_reward_q16({10'000, 0, 100, 1000, 64, 640}), p::kQ16 / 2);  // clamped
+TEST(RefillBandit, RewardIsTheShareOfTheWindowNotSpentRefillingLessAMemoryTieBreak) {
+  // 64-byte blocks, 256 KiB batches at most.
+  p::RefillWindow w{0, 1000, 32, 64, 256 * 1024};
+  const std::uint32_t mem32 = static_cast<std::uint32_t>(32 * 64 * p::kQ16 / (256 * 1024) / 32);
+  EXPECT_EQ(p::window_reward_q16(w), p::kQ16 - mem32);
+  w.slow_cycles = 250;  // a quarter of the window spent in the refill engine
+  EXPECT_EQ(p::window_reward_q16(w), p::kQ16 * 3 / 4 - mem32);
+  w.slow_cycles = 5000;  // clamped to the window: nothing left
+  EXPECT_EQ(p::window_reward_q16(w), 0u);
+  w.window_cycles = 0;
+  EXPECT_EQ(p::window_reward_q16(w), 0u);
+  // A full batch costs at most 1/32: only a tie-break.
+  const p::RefillWindow full{0, 1000, 4096, 64, 256 * 1024};
+  EXPECT_EQ(p::window_reward_q16(full), p::kQ16 - p::kQ16 / 32);
 }
 
 TEST(RefillBandit, FeasibleArmsRespectTheBatchByteLimit) {
   EXPECT_EQ(p::feasible_arms(16, 256 * 1024), p::kRefillArms);
-  EXPECT_EQ(p::feasible_arms(65536, 256 * 1024), 2u);   // 2 and 4 blocks
-  EXPECT_EQ(p::feasible_arms(1 << 20, 1024), 1u);       // never zero
+  EXPECT_EQ(p::feasible_arms(65536, 256 * 1024), 2u);  // 2 and 4 blocks
+  EXPECT_EQ(p::feasible_arms(1 << 20, 1024), 1u);      // never zero
 }
 
-TEST(RefillBandit, SelectsUnpulledArmsNearestTheCurrentFirst) {
-  p::RefillBandit b{};
-  b.current = 3;
-  EXPECT_EQ(p::ucb1_select(b), 3u);
-  p::record_reward(b, 3, 100);
-  const auto next = p::ucb1_select(b);
-  EXPECT_TRUE(next == 2u || next == 4u);
-}
+// A scripted environment: the reward each arm earns. Runs `windows`
+// observations, each of the arm the learner publishes, and returns the state.
+struct Script {
+  p::RefillLearnerConfig cfg{};
+  p::RefillClassState s{};
+  std::uint64_t changes = 0;
+  std::uint64_t stand_downs = 0;
 
-TEST(RefillBandit, ConvergesToTheArmWithTheBestMeanReward) {
-  p::RefillBandit b{};
-  b.current = 0;
-  // Arm 4 pays 0.9, the rest 0.3: the published arm must walk to 4.
-  for (int epoch = 0; epoch < 400; ++epoch) {
-    for (int e = 0; e < 8; ++e) {
-      const auto r = static_cast<std::uint32_t>(b.current == 4 ? p::kQ16 * 9 / 10 : p::kQ16 * 3 / 10);
-      p::record_reward(b, b.current, r);
+  explicit Script(std::size_t default_arm = kArm32) {
+    p::init_class(s, p::kRefillArms, default_arm, cfg);
+  }
+  void run(std::uint64_t windows, const std::function<std::uint32_t(std::size_t)>& reward) {
+    for (std::uint64_t i = 0; i < windows; ++i) {
+      const p::RefillDecision d = p::observe(s, s.current, reward(s.current), cfg);
+      changes += d.changed ? 1 : 0;
+      stand_downs += d.stood_down ? 1 : 0;
     }
-    (void)p::decide_arm(b);
   }
-  EXPECT_EQ(b.current, 4u);
+};
+
+// Reward of a producer thread: the refill engine costs ~200 ns per refill
+// against ~15 ns per allocation, so bigger batches keep it busy less.
+std::uint32_t producer_reward(std::size_t arm) {
+  const double count = p::kRefillArmCounts[arm];
+  const double busy = 200.0 / (200.0 + 15.0 * count);
+  return static_cast<std::uint32_t>((1.0 - busy) * 65536.0);
 }
 
-TEST(RefillBandit, DampingNeedsTwoEpochsAndMovesOneArmAtATime) {
-  p::RefillBandit b{};
-  for (std::size_t a = 0; a < p::kRefillArms; ++a) {
-    for (int i = 0; i < 50; ++i) p::record_reward(b, a, a == 6 ? 60000 : 1000);
+TEST(RefillLearner, MovesToLargerCountsWhenSmallBatchesKeepTheThreadRefilling) {
+  Script sc;
+  sc.run(2000, producer_reward);
+  EXPECT_GE(p::best_arm(sc.s), kArm128);
+  EXPECT_EQ(sc.stand_downs, 0u);
+  EXPECT_GT(sc.s.judged_ahead, 0u);
+  // Most of the learner's (non-control) epochs now publish 128 or 256.
+  std::uint64_t big = 0;
+  std::uint64_t learn = 0;
+  p::RefillDecision d;
+  for (int i = 0; i < 800; ++i) {
+    d = p::observe(sc.s, sc.s.current, producer_reward(sc.s.current), sc.cfg);
+    if (d.epoch_end && !sc.s.control) {
+      ++learn;
+      big += sc.s.current >= kArm128 ? 1 : 0;
+    }
   }
-  b.current = 2;
-  EXPECT_EQ(p::decide_arm(b), 2u);  // first epoch pointing at 6: hold
-  EXPECT_EQ(p::decide_arm(b), 3u);  // second: one step only
-  EXPECT_EQ(p::decide_arm(b), 3u);
-  EXPECT_EQ(p::decide_arm(b), 4u);
+  EXPECT_GE(big * 10, learn * 7) << big << " of " << learn;
 }
 
-TEST(RefillBandit, DecayHalvesHistorySoTheBanditKeepsAdapting) {
-  p::RefillBandit b{};
-  for (std::uint64_t i = 0; i < p::kDecayPulls; ++i) p::record_reward(b, 1, 100);
-  EXPECT_EQ(b.arms[1].pulls, p::kDecayPulls);
-  p::record_reward(b, 1, 100);
-  EXPECT_LE(b.arms[1].pulls, p::kDecayPulls / 2 + 1);
-  EXPECT_EQ(b.total, b.arms[1].pulls);
-  EXPECT_NEAR(static_cast<double>(p::mean_q16(b.arms[1])), 100.0, 1.0);
+TEST(RefillLearner, ExploresOnlyOneStepAwayFromTheBestArm) {
+  Script sc;
+  for (int i = 0; i < 3000; ++i) {
+    const std::size_t best = p::best_arm(sc.s);
+    const p::RefillDecision d = p::observe(sc.s, sc.s.current, producer_reward(sc.s.current), sc.cfg);
+    if (d.epoch_end && !sc.s.control) {
+      const std::size_t dist = d.arm > best ? d.arm - best : best - d.arm;
+      ASSERT_LE(dist, 1u) << "window " << i;
+    }
+  }
+}
+
+TEST(RefillLearner, OneEpochInEightIsAControlThatPublishesTheDefault) {
+  Script sc;
+  std::uint64_t epochs = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const p::RefillDecision d = p::observe(sc.s, sc.s.current, producer_reward(sc.s.current), sc.cfg);
+    if (!d.epoch_end) continue;
+    ++epochs;
+    if (sc.s.epochs % sc.cfg.control_every == 0) {
+      EXPECT_TRUE(sc.s.control);
+      EXPECT_EQ(d.arm, kArm32);
+    } else {
+      EXPECT_FALSE(sc.s.control);
+    }
+  }
+  EXPECT_EQ(epochs, 4000u / sc.cfg.epoch_events);
+}
+
+TEST(RefillLearner, StandsDownAndPublishesTheDefaultWhenNoCountBeatsIt) {
+  Script sc;
+  // Every count earns the same: learning cannot pay for its exploration.
+  sc.run(static_cast<std::uint64_t>(sc.cfg.epoch_events) * sc.cfg.judge_epochs, [](std::size_t) {
+    return static_cast<std::uint32_t>(p::kQ16 * 9 / 10);
+  });
+  EXPECT_EQ(sc.stand_downs, 1u);
+  EXPECT_TRUE(sc.s.stood_down);
+  EXPECT_EQ(sc.s.current, kArm32);
+  // While stood down it publishes nothing else, whatever it observes.
+  const std::uint64_t changes = sc.changes;
+  sc.run(static_cast<std::uint64_t>(sc.cfg.epoch_events) * (sc.cfg.backoff_min - 1),
+         producer_reward);
+  EXPECT_EQ(sc.changes, changes);
+  EXPECT_EQ(sc.s.current, kArm32);
+  EXPECT_TRUE(sc.s.stood_down);
+}
+
+TEST(RefillLearner, StandsDownWhenTheDefaultIsAlreadyTheBestCount) {
+  Script sc;
+  // The default (32) is best, every other count is worse: nothing to gain.
+  sc.run(static_cast<std::uint64_t>(sc.cfg.epoch_events) * sc.cfg.judge_epochs * 2,
+         [](std::size_t arm) {
+           const std::uint32_t d = static_cast<std::uint32_t>(arm > kArm32 ? arm - kArm32 : kArm32 - arm);
+           return static_cast<std::uint32_t>(p::kQ16 * 9 / 10 - d * (p::kQ16 / 50));
+         });
+  EXPECT_GE(sc.stand_downs, 1u);
+  EXPECT_EQ(sc.s.current, kArm32);
+}
+
+TEST(RefillLearner, TriesAgainAfterItsBackoffAndWaitsTwiceAsLongAfterEachFailure) {
+  Script sc;
+  const auto flat = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 / 2); };
+  const std::uint64_t e = sc.cfg.epoch_events;
+  sc.run(e * sc.cfg.judge_epochs, flat);
+  ASSERT_EQ(sc.stand_downs, 1u);
+  const std::uint64_t first_down = sc.s.epochs;
+  EXPECT_EQ(sc.s.resume_epoch, first_down + sc.cfg.backoff_min);
+  // Backoff, then (learning again) another judging period, then down again
+  // for twice as long.
+  std::uint64_t windows = 0;
+  while (sc.stand_downs < 2 && windows < e * 1000) {
+    sc.run(1, flat);
+    ++windows;
+    if (sc.s.epochs < first_down + sc.cfg.backoff_min) {
+      EXPECT_TRUE(sc.s.stood_down);
+    }
+  }
+  ASSERT_EQ(sc.stand_downs, 2u);
+  EXPECT_GE(sc.s.epochs, first_down + sc.cfg.backoff_min + sc.cfg.judge_epochs - 1);
+  EXPECT_EQ(sc.s.resume_epoch - sc.s.epochs, 2u * sc.cfg.backoff_min);
+}
+
+TEST(RefillLearner, StaysAheadAndKeepsLearningWhileItsCountBeatsTheControl) {
+  Script sc;
+  sc.run(20000, producer_reward);
+  EXPECT_EQ(sc.stand_downs, 0u);
+  EXPECT_FALSE(sc.s.stood_down);
+  EXPECT_GE(sc.s.judged_ahead, 5u);
+}
+
+TEST(RefillLearner, FollowsAWorkloadWhosePatternChanges) {
+  Script sc;
+  sc.run(3000, producer_reward);  // phase 1: large batches pay
+  ASSERT_GE(p::best_arm(sc.s), kArm128);
+  // Phase 2: every refill beyond 8 blocks is wasted work (threads that live
+  // briefly and abandon their batches): small counts pay.
+  const auto churn = [](std::size_t arm) {
+    const double count = p::kRefillArmCounts[arm];
+    const double busy = count <= 8 ? 0.05 : 0.05 + 0.002 * (count - 8);
+    return static_cast<std::uint32_t>((1.0 - busy) * 65536.0);
+  };
+  sc.run(3000, churn);
+  EXPECT_LE(p::best_arm(sc.s), 3u);  // 16 or less
+}
+
+TEST(RefillLearner, LateWindowsOfAnotherArmOnlyUpdateThatArmsStatistics) {
+  Script sc;
+  const std::size_t cur = sc.s.current;
+  const std::uint64_t fill = sc.s.epoch_fill;
+  const p::RefillDecision d = p::observe(sc.s, 1, 1000, sc.cfg);
+  EXPECT_FALSE(d.epoch_end);
+  EXPECT_EQ(sc.s.current, cur);
+  EXPECT_EQ(sc.s.epoch_fill, fill);
+  EXPECT_EQ(sc.s.arms[1].pulls_q16, p::kQ16);
+  EXPECT_EQ(sc.s.arms[1].reward_q16, 1000u);
+  // Arms outside the feasible prefix are ignored altogether.
+  p::RefillClassState small{};
+  p::init_class(small, 2, 1, sc.cfg);
+  const p::RefillDecision ignored = p::observe(small, 5, 1000, sc.cfg);
+  EXPECT_FALSE(ignored.changed);
+  EXPECT_EQ(small.arms[5].pulls_q16, 0u);
+}
+
+TEST(RefillLearner, DiscountingForgetsOldObservations) {
+  Script sc;
+  sc.run(sc.cfg.epoch_events, [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16); });
+  const std::uint64_t after_one = sc.s.arms[kArm32].pulls_q16;
+  EXPECT_EQ(after_one, (8 * p::kQ16 * sc.cfg.discount_q16) >> 16);
+  p::RefillClassState& s = sc.s;
+  for (int i = 0; i < 200; ++i) {
+    (void)p::observe(s, s.current, 1000, sc.cfg);
+  }
+  // 8 full-reward observations of the first epoch weigh almost nothing now.
+  EXPECT_LT(p::mean_q16(s.arms[kArm32]), p::kQ16 / 4);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@ enum class Option : unsigned {
   max_batch_kib,     // SPOOL_ALLOC_MAX_BATCH_KIB=256  largest refill batch in bytes
   cache_kib,         // SPOOL_ALLOC_CACHE_KIB=256      per-thread, per-class list cap in bytes
   print_stats,       // SPOOL_ALLOC_PRINT_STATS=0      print the report to stderr at exit
+  retain_kib,        // SPOOL_ALLOC_RETAIN_KIB=16384   free medium/large memory kept in RAM
+  decay_ms,          // SPOOL_ALLOC_DECAY_MS=1000      free medium/large memory unused this long goes back
   count_
 };
 

@@ -1,30 +1,36 @@
-// Refill-count bandit: the pure arithmetic behind the allocator's learner
-// (alloc/, Box 3). UCB1 over a fixed set of refill counts ("arms") per size
-// class, integer fixed point (Q16), constexpr and noexcept throughout.
+// Refill-count learner: the pure decision logic behind the allocator's
+// asynchronous learner (alloc/, Box 3). Observations in, the refill count to
+// publish out; integer fixed point (Q16), constexpr and noexcept, no state
+// outside the structs the caller passes in.
 //
-// Reward of one observed batch (n blocks of `block_bytes`, which lasted
-// `interval_ns` before the thread's list ran dry again):
+// Observation. The refill engine watches each (thread, size class) over a
+// window of about a millisecond: how many cycles the window lasted and how
+// many of them the thread spent in the refill engine for that class
+// (refilling an empty list, returning a full one, flushing at thread exit).
+// The reward of a window is the share of time *not* spent there:
 //
-//   amortisation = clamp(1 - log2(target / interval) / 8, 0, 1)
-//                  a refill costs a roughly fixed ~1 µs, so refills per
-//                  allocated byte halve with every doubling of the batch:
-//                  each doubling earns 1/8 until the batch lasts `target`,
-//                  where the refill cost is noise (log scale, so that arms
-//                  one doubling apart differ by a margin UCB1 can resolve)
-//   memory       = n * block_bytes / max_batch_bytes   (bytes parked in the
-//                  thread's list)
-//   waste        = unused / n   (the thread exited with part of the batch
-//                  never used: carving and returning it was wasted work)
-//   reward       = clamp(amortisation - memory / 4 - waste / 2, 0, 1)
+//   reward = 1 - slow / window - memory / 32
+//   memory = count * block_bytes / max_batch_bytes   (bytes parked per refill)
 //
-// So the bandit prefers the smallest batch that lasts the target interval:
-// growing past it only adds retained memory, staying below it refills too
-// often per allocated byte.
+// so it is bounded in [0, 1], directly proportional to what a better refill
+// count buys (time back for the program), and independent of the machine's
+// clock rate. The memory term only breaks ties towards smaller batches.
 //
-// Damping: the learner publishes a new arm only once per epoch of events, only
-// after UCB1 has pointed the same way for kHysteresisEpochs epochs in a row,
-// and then moves one arm at a time. Counts decay (halve) past kDecayPulls so
-// the bandit keeps tracking a workload that changes.
+// Arms are the counts {2, 4, ..., 256} whose batch fits max_batch_bytes.
+//
+// Decisions happen once per epoch (`epoch_events` observations of the arm
+// being measured):
+//   * statistics are discounted (x `discount` per epoch) so that a workload
+//     whose pattern changes is tracked within a few epochs;
+//   * one epoch in `control_every` publishes the default count: an A/B control
+//     measured under the same conditions as the learner's own epochs;
+//   * the other epochs publish a discounted-UCB1 pick among the best known arm
+//     and its two neighbours (exploration only ever costs one step away);
+//   * every `judge_epochs` epochs the mean reward of the learner's epochs is
+//     compared with the control epochs': unless it is ahead by `margin`, the
+//     learner stands down for that class — it publishes the default count and
+//     stops exploring for `backoff` epochs, doubling each time it is judged
+//     not to help (up to `backoff_max`), reset when it is judged to help.
 #pragma once
 
 #include <array>
@@ -35,33 +41,14 @@
 
 namespace spool::policy {
 
-inline constexpr std::size_t kRefillArms = 7;
-inline constexpr std::array<std::uint32_t, kRefillArms> kRefillArmCounts = {2,  4,  8, 16,
-                                                                             32, 64, 128};
+inline constexpr std::size_t kRefillArms = 8;
+inline constexpr std::array<std::uint32_t, kRefillArms> kRefillArmCounts = {2,  4,  8,   16,
+                                                                             32, 64, 128, 256};
 inline constexpr std::uint64_t kQ16 = 1U << 16;
-inline constexpr std::uint32_t kHysteresisEpochs = 2;
-inline constexpr std::uint64_t kDecayPulls = 4096;
 
 // floor(sqrt(v)), exact for every 128-bit v.
 [[nodiscard]] constexpr std::uint64_t isqrt(u128 v) noexcept {
   if (v < 2) return static_cast<std::uint64_t>(v);
-  if (v <= ~std::uint64_t{0}) {  // common case: 64-bit loop
-    std::uint64_t rem = static_cast<std::uint64_t>(v);
-    std::uint64_t res = 0;
-    std::uint64_t bit = std::uint64_t{1} << 62;
-    while (bit > rem) bit >>= 2;
-    while (bit != 0) {
-      if (rem >= res + bit) {
-        rem -= res + bit;
-        res = (res >> 1) + bit;
-      } else {
-        res >>= 1;
-      }
-      bit >>= 2;
-    }
-    return res;
-  }
-  // Bit-by-bit method: no overflow, no floating point.
   u128 rem = v;
   u128 res = 0;
   u128 bit = u128{1} << 126;
@@ -83,8 +70,7 @@ inline constexpr std::uint64_t kDecayPulls = 4096;
   if (n <= 1) return 0;
   std::uint32_t ip = 63;
   while (((n >> ip) & 1U) == 0) --ip;
-  // Fractional part of log2: mantissa x in [1, 2) in Q32, square 16 times.
-  u128 x = (u128{n} << 32) >> ip;  // Q32
+  u128 x = (u128{n} << 32) >> ip;  // mantissa in [1, 2), Q32
   std::uint64_t frac = 0;
   for (int i = 0; i < 16; ++i) {
     x = (x * x) >> 32;
@@ -103,38 +89,13 @@ inline constexpr std::uint64_t kDecayPulls = 4096;
   return static_cast<std::uint64_t>((u128{log2_q16(n)} * kLn2Q32) >> 32);
 }
 
-// UCB1 exploration bonus sqrt(2 ln total / pulls) in Q16; pulls >= 1.
-[[nodiscard]] constexpr std::uint64_t ucb1_bonus_q16(std::uint64_t total,
-                                                      std::uint64_t pulls) noexcept {
-  if (pulls == 0) return ~std::uint64_t{0};
-  return isqrt((u128{2} * ln_q16(total) << 16) / pulls);
-}
-
-struct RefillRewardInputs {
-  std::uint64_t interval_ns = 0;      // how long the batch lasted
-  std::uint64_t batch_bytes = 0;      // n * block size
-  std::uint64_t target_ns = 0;        // interval at which refill cost is negligible
-  std::uint64_t max_batch_bytes = 0;  // memory scale
-  std::uint64_t batch_blocks = 0;     // n (only needed with unused_blocks)
-  std::uint64_t unused_blocks = 0;    // blocks of the batch never used
-};
-
-// Reward in Q16, 0..kQ16.
-[[nodiscard]] constexpr std::uint32_t refill_reward_q16(const RefillRewardInputs& in) noexcept {
-  if (in.target_ns == 0 || in.max_batch_bytes == 0 || in.interval_ns == 0) return 0;
-  u128 amort = kQ16;
-  if (in.interval_ns < in.target_ns) {
-    const std::uint64_t short_by = log2_q16(in.target_ns) - log2_q16(in.interval_ns);
-    amort = short_by / 8 >= kQ16 ? 0 : kQ16 - short_by / 8;
-  }
-  u128 cost = (u128{in.batch_bytes} * kQ16) / in.max_batch_bytes / 4;
-  if (in.batch_blocks != 0) {
-    const std::uint64_t unused =
-        in.unused_blocks < in.batch_blocks ? in.unused_blocks : in.batch_blocks;
-    cost += (u128{unused} * kQ16) / in.batch_blocks / 2;
-  }
-  if (cost >= amort) return 0;
-  return static_cast<std::uint32_t>(amort - cost);
+// UCB1 exploration bonus sqrt(2 ln total / pulls) in Q16, with both counts in
+// Q16 (discounted pulls are fractional); pulls == 0 gives the maximum.
+[[nodiscard]] constexpr std::uint64_t ucb1_bonus_q16(std::uint64_t total_q16,
+                                                      std::uint64_t pulls_q16) noexcept {
+  if (pulls_q16 == 0) return ~std::uint64_t{0};
+  const std::uint64_t total = total_q16 >> 16;
+  return isqrt((u128{2} * ln_q16(total < 1 ? 1 : total) << 32) / pulls_q16);
 }
 
 // Arm whose count is the largest not above `count` (arm 0 for smaller counts).
@@ -154,87 +115,195 @@ struct RefillRewardInputs {
   return n == 0 ? 1 : n;
 }
 
-struct RefillArm {
-  std::uint64_t pulls = 0;
-  std::uint64_t reward_sum_q16 = 0;
+// One observation window of one thread and one class.
+struct RefillWindow {
+  std::uint64_t slow_cycles = 0;      // spent in the refill engine for the class
+  std::uint64_t window_cycles = 0;    // length of the window
+  std::uint32_t count = 0;            // refill count in force during the window
+  std::uint64_t block_bytes = 0;
+  std::uint64_t max_batch_bytes = 0;
 };
 
-struct RefillBandit {
-  std::array<RefillArm, kRefillArms> arms{};
-  std::uint64_t total = 0;
-  std::size_t arms_used = kRefillArms;  // feasible arms (prefix of kRefillArmCounts)
-  std::size_t current = 0;              // arm published now
-  std::size_t pending = 0;              // arm UCB1 pointed at last epoch
-  std::uint32_t lead = 0;               // epochs in a row it did so
+// Reward of a window in Q16, 0..kQ16 (see the header comment).
+[[nodiscard]] constexpr std::uint32_t window_reward_q16(const RefillWindow& w) noexcept {
+  if (w.window_cycles == 0 || w.max_batch_bytes == 0) return 0;
+  const std::uint64_t slow = w.slow_cycles < w.window_cycles ? w.slow_cycles : w.window_cycles;
+  const u128 busy = (u128{slow} * kQ16) / w.window_cycles;
+  const u128 memory = (u128{w.count} * w.block_bytes * kQ16) / w.max_batch_bytes / 32;
+  const u128 cost = busy + memory;
+  return cost >= kQ16 ? 0 : static_cast<std::uint32_t>(kQ16 - cost);
+}
+
+struct RefillLearnerConfig {
+  std::uint32_t epoch_events = 8;          // observations of the measured arm per epoch
+  std::uint32_t control_every = 8;         // one epoch in this many is an A/B control
+  std::uint32_t judge_epochs = 32;         // epochs between stand-down judgements
+  std::uint32_t margin_q16 = kQ16 / 100;   // learner must be ahead of control by this
+  std::uint32_t discount_q16 = kQ16 * 9 / 10;  // per-epoch discount of arm statistics
+  std::uint32_t explore_q16 = kQ16 / 8;    // scale of the UCB1 bonus
+  std::uint32_t backoff_min = 64;          // epochs stood down the first time
+  std::uint32_t backoff_max = 4096;        // ... at most
 };
 
-[[nodiscard]] constexpr std::uint64_t mean_q16(const RefillArm& a) noexcept {
-  return a.pulls == 0 ? 0 : a.reward_sum_q16 / a.pulls;
+struct RefillArmStats {
+  std::uint64_t pulls_q16 = 0;   // discounted number of observations
+  std::uint64_t reward_q16 = 0;  // discounted sum of rewards (Q16 each)
+};
+
+[[nodiscard]] constexpr std::uint64_t mean_q16(const RefillArmStats& a) noexcept {
+  return a.pulls_q16 == 0 ? 0 : static_cast<std::uint64_t>((u128{a.reward_q16} << 16) / a.pulls_q16);
 }
 
-// Records one reward for `arm`; halves every arm once the total passes kDecayPulls.
-constexpr void record_reward(RefillBandit& b, std::size_t arm, std::uint32_t reward_q16) noexcept {
-  if (arm >= kRefillArms) return;
-  b.arms[arm].pulls += 1;
-  b.arms[arm].reward_sum_q16 += reward_q16;
-  b.total += 1;
-  if (b.total > kDecayPulls) {
-    b.total = 0;
-    for (auto& a : b.arms) {
-      a.pulls = (a.pulls + 1) / 2;
-      a.reward_sum_q16 /= 2;
-      b.total += a.pulls;
-    }
-  }
+// Everything the learner knows about one size class.
+struct RefillClassState {
+  std::array<RefillArmStats, kRefillArms> arms{};
+  std::size_t arms_used = 1;    // feasible arms: a prefix of kRefillArmCounts
+  std::size_t default_arm = 0;  // the fixed count's arm (the control)
+  std::size_t current = 0;      // arm published now (being measured)
+  bool control = true;          // the current epoch is a control epoch
+  std::uint32_t epoch_fill = 0;  // observations of `current` in this epoch
+  std::uint64_t epoch_sum_q16 = 0;
+  std::uint64_t epochs = 0;
+  // Judgement window: sums of epoch means, learner epochs vs control epochs.
+  std::uint64_t learn_sum_q16 = 0;
+  std::uint32_t learn_epochs = 0;
+  std::uint64_t control_sum_q16 = 0;
+  std::uint32_t control_epochs = 0;
+  std::uint32_t since_judge = 0;  // epochs since the last judgement
+  // Stand-down.
+  bool stood_down = false;
+  std::uint64_t resume_epoch = 0;
+  std::uint32_t backoff = 0;
+  std::uint32_t stand_downs = 0;  // how many times it stood down
+  std::uint32_t judged_ahead = 0;  // how many judgements it passed
+};
+
+// Starts a class: `arms_used` feasible arms, `default_arm` the fixed count's
+// arm. The first epoch measures the default (a control epoch).
+constexpr void init_class(RefillClassState& s, std::size_t arms_used, std::size_t default_arm,
+                          const RefillLearnerConfig& cfg) noexcept {
+  s = RefillClassState{};
+  s.arms_used = arms_used == 0 || arms_used > kRefillArms ? kRefillArms : arms_used;
+  s.default_arm = default_arm < s.arms_used ? default_arm : s.arms_used - 1;
+  s.current = s.default_arm;
+  s.control = true;
+  s.backoff = cfg.backoff_min;
 }
 
-// UCB1 pick among the feasible arms: an arm never pulled first (nearest to the
-// current one), else the largest mean + bonus; ties go to the smaller count.
-[[nodiscard]] constexpr std::size_t ucb1_select(const RefillBandit& b) noexcept {
-  const std::size_t n = b.arms_used == 0 || b.arms_used > kRefillArms ? kRefillArms : b.arms_used;
-  std::size_t best = n;
-  std::size_t best_dist = kRefillArms + 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (b.arms[i].pulls != 0) continue;
-    const std::size_t dist = i > b.current ? i - b.current : b.current - i;
-    if (dist < best_dist) {
+// Arm with the best discounted mean among those observed (the default when
+// nothing is known); ties go to the smaller count.
+[[nodiscard]] constexpr std::size_t best_arm(const RefillClassState& s) noexcept {
+  std::size_t best = s.default_arm;
+  std::uint64_t best_mean = 0;
+  bool any = false;
+  for (std::size_t i = 0; i < s.arms_used; ++i) {
+    if (s.arms[i].pulls_q16 < kQ16 / 4) continue;  // less than a quarter observation left
+    const std::uint64_t m = mean_q16(s.arms[i]);
+    if (!any || m > best_mean) {
       best = i;
-      best_dist = dist;
-    }
-  }
-  if (best != n) return best;
-  u128 best_score = 0;
-  best = 0;
-  const u128 two_ln = (u128{2} * ln_q16(b.total)) << 16;  // once, not per arm
-  for (std::size_t i = 0; i < n; ++i) {
-    const u128 score = u128{mean_q16(b.arms[i])} + isqrt(two_ln / b.arms[i].pulls);
-    if (i == 0 || score > best_score) {
-      best_score = score;
-      best = i;
+      best_mean = m;
+      any = true;
     }
   }
   return best;
 }
 
-// End of an epoch: returns the arm to publish (damped: hysteresis, one step).
-[[nodiscard]] constexpr std::size_t decide_arm(RefillBandit& b) noexcept {
-  const std::size_t pick = ucb1_select(b);
-  if (b.current >= b.arms_used) b.current = b.arms_used - 1;
-  if (pick == b.current) {
-    b.lead = 0;
-    return b.current;
+// Discounted UCB1 among the best arm and its neighbours.
+[[nodiscard]] constexpr std::size_t ucb_pick(const RefillClassState& s,
+                                             const RefillLearnerConfig& cfg) noexcept {
+  const std::size_t best = best_arm(s);
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < s.arms_used; ++i) total += s.arms[i].pulls_q16;
+  const std::size_t lo = best == 0 ? 0 : best - 1;
+  const std::size_t hi = best + 1 < s.arms_used ? best + 1 : best;
+  std::size_t pick = best;
+  u128 pick_score = 0;
+  for (std::size_t i = lo; i <= hi; ++i) {
+    const std::uint64_t bonus = ucb1_bonus_q16(total, s.arms[i].pulls_q16);
+    const u128 explore = bonus == ~std::uint64_t{0} ? (u128{1} << 80)
+                                                    : (u128{bonus} * cfg.explore_q16) >> 16;
+    const u128 score = u128{mean_q16(s.arms[i])} + explore;
+    if (i == lo || score > pick_score) {  // strict: ties keep the smaller count
+      pick = i;
+      pick_score = score;
+    }
   }
-  if (pick != b.pending) {
-    b.pending = pick;
-    b.lead = 1;
+  return pick;
+}
+
+struct RefillDecision {
+  std::size_t arm = 0;     // arm to publish (== state.current afterwards)
+  bool changed = false;    // differs from what was published before
+  bool stood_down = false; // this observation made the learner stand down
+  bool epoch_end = false;
+};
+
+// Feeds one window. `arm` is the arm of the count in force during the window
+// (arm_for_count(count)); reward from window_reward_q16.
+constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint32_t reward_q16,
+                                 const RefillLearnerConfig& cfg) noexcept {
+  RefillDecision d{s.current, false, false, false};
+  if (arm >= s.arms_used) return d;
+  s.arms[arm].pulls_q16 += kQ16;
+  s.arms[arm].reward_q16 += reward_q16;
+  if (arm != s.current) return d;  // a late window of an earlier arm: statistics only
+  s.epoch_sum_q16 += reward_q16;
+  if (++s.epoch_fill < (cfg.epoch_events == 0 ? 1 : cfg.epoch_events)) return d;
+
+  // ---- end of an epoch ----
+  d.epoch_end = true;
+  const std::uint64_t epoch_mean = s.epoch_sum_q16 / s.epoch_fill;
+  s.epoch_fill = 0;
+  s.epoch_sum_q16 = 0;
+  ++s.epochs;
+  for (auto& a : s.arms) {
+    a.pulls_q16 = (a.pulls_q16 * cfg.discount_q16) >> 16;
+    a.reward_q16 = (a.reward_q16 * cfg.discount_q16) >> 16;
+  }
+  const std::size_t before = s.current;
+  auto publish = [&](std::size_t next, bool control) {
+    s.current = next;
+    s.control = control;
+    d.arm = next;
+    d.changed = next != before;
+  };
+  if (s.stood_down) {
+    if (s.epochs < s.resume_epoch) {
+      publish(s.default_arm, true);
+      return d;
+    }
+    s.stood_down = false;  // try again
+    s.since_judge = 0;
+  } else if (s.control) {
+    s.control_sum_q16 += epoch_mean;
+    ++s.control_epochs;
   } else {
-    b.lead += 1;
+    s.learn_sum_q16 += epoch_mean;
+    ++s.learn_epochs;
   }
-  if (b.lead >= kHysteresisEpochs) {
-    b.current = pick > b.current ? b.current + 1 : b.current - 1;
-    b.lead = 0;
+
+  if (cfg.judge_epochs != 0 && ++s.since_judge >= cfg.judge_epochs && s.learn_epochs != 0 &&
+      s.control_epochs != 0) {
+    s.since_judge = 0;
+    const std::uint64_t learn = s.learn_sum_q16 / s.learn_epochs;
+    const std::uint64_t control = s.control_sum_q16 / s.control_epochs;
+    s.learn_sum_q16 = s.control_sum_q16 = 0;
+    s.learn_epochs = s.control_epochs = 0;
+    if (learn < control + cfg.margin_q16) {
+      s.stood_down = true;
+      ++s.stand_downs;
+      s.resume_epoch = s.epochs + s.backoff;
+      s.backoff = s.backoff * 2 > cfg.backoff_max ? cfg.backoff_max : s.backoff * 2;
+      d.stood_down = true;
+      publish(s.default_arm, true);
+      return d;
+    }
+    ++s.judged_ahead;
+    s.backoff = cfg.backoff_min;
   }
-  return b.current;
+  const bool control_next = cfg.control_every != 0 && s.epochs % cfg.control_every == 0;
+  publish(control_next ? s.default_arm : ucb_pick(s, cfg), control_next);
+  return d;
 }
 
 }  // namespace spool::policy
