@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "spool/alloc/options.hpp"
@@ -96,7 +97,11 @@ TEST(Api, StatsCountMissesRefillsAndRetainedBytes) {
 }
 
 TEST(Api, HitsAreCountedWhenStatsAreCompiledIn) {
-  if (!spool::alloc::stats().hits_tracked) GTEST_SKIP() << "built without SPOOL_ALLOC_STATS";
+#if defined(SPOOL_ALLOC_TEST_EXPECT_STATS)
+  ASSERT_TRUE(spool::alloc::stats().hits_tracked) << "alloc_stats_tests must build with SPOOL_ALLOC_STATS";
+#else
+  if (!spool::alloc::stats().hits_tracked) GTEST_SKIP() << "built without SPOOL_ALLOC_STATS (see stats.Api.*)";
+#endif
   void* a = spool::alloc::allocate(24);
   void* b = spool::alloc::allocate(24);
   const auto before = spool::alloc::stats().classes[1].hits;
@@ -105,6 +110,14 @@ TEST(Api, HitsAreCountedWhenStatsAreCompiledIn) {
   EXPECT_EQ(spool::alloc::stats().classes[1].hits, before + 1);
   spool::alloc::deallocate(a);
   spool::alloc::deallocate(b);
+  // A thread's hits survive its exit (merged into the totals of exited threads).
+  const auto before_thread = spool::alloc::stats().classes[1].hits;
+  std::thread([] {
+    void* first = spool::alloc::allocate(24);  // refill: a miss
+    spool::alloc::deallocate(first);
+    for (int i = 0; i < 10; ++i) spool::alloc::deallocate(spool::alloc::allocate(24));  // 10 hits
+  }).join();
+  EXPECT_EQ(spool::alloc::stats().classes[1].hits, before_thread + 10);
 }
 
 TEST(Api, OptionsComeFromOneTableOfEnvironmentVariables) {

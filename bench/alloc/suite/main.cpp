@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "runner.hpp"
+#include "tables.hpp"
 
 namespace spool::bench {
 namespace {
@@ -70,39 +71,11 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+std::vector<std::string> rows_label(const std::vector<Row>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.label());
+  return out;
 }
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
-struct Cell {
-  std::vector<RunResult> runs;
-  std::vector<double> field(double RunResult::*m) const {
-    std::vector<double> v;
-    for (const auto& r : runs) {
-      if (r.ok) v.push_back(r.*m);
-    }
-    return v;
-  }
-  std::vector<double> rss_mib(std::uint64_t RunResult::*m) const {
-    std::vector<double> v;
-    for (const auto& r : runs) {
-      if (r.ok) v.push_back(static_cast<double>(r.*m) / 1024.0);
-    }
-    return v;
-  }
-  bool any_ok() const {
-    return std::any_of(runs.begin(), runs.end(), [](const RunResult& r) { return r.ok; });
-  }
-};
 
 }  // namespace
 }  // namespace spool::bench
@@ -222,109 +195,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  const auto find = [&](const char* n) -> int {
-    for (std::size_t i = 0; i < allocs.size(); ++i) {
-      if (allocs[i].name == n) return static_cast<int>(i);
-    }
-    return -1;
-  };
-  const int spool = find("spool");
-  const int fixed = find("spool-fixed");
-  const int mimalloc = find("mimalloc");
-
-  char date[32];
-  const time_t now = time(nullptr);
-  strftime(date, sizeof date, "%Y-%m-%d", localtime(&now));
-  std::printf("\nalloc_suite, %s, %d repetition(s), scale %g, %ld CPUs; medians.\n\n", date, reps,
-              scale, sysconf(_SC_NPROCESSORS_ONLN));
-
-  // Throughput.
-  std::printf("| workload (M ops/s) |");
-  for (const auto& a : allocs) std::printf(" %s |", a.name.c_str());
-  std::printf(" best peer | spool / best | fixed / best | learner on / off |\n|---|");
-  for (std::size_t i = 0; i < allocs.size() + 4; ++i) std::printf("---:|");
-  std::printf("\n");
-  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
-    std::printf("| %s |", rows[ri].label().c_str());
-    double best = 0;
-    std::string best_name = "-";
-    std::vector<double> med(allocs.size(), 0);
-    for (std::size_t ai = 0; ai < allocs.size(); ++ai) {
-      const Cell& c = cells[ri][ai];
-      if (!c.any_ok()) {
-        std::printf(" failed |");
-        continue;
-      }
-      med[ai] = median(c.field(&RunResult::rate));
-      std::printf(" %.2f |", med[ai] / 1e6);
-      if (allocs[ai].is_peer && med[ai] > best) {
-        best = med[ai];
-        best_name = allocs[ai].name;
-      }
-    }
-    std::printf(" %s |", best_name.c_str());
-    const auto ratio = [&](int ai, double den) {
-      return ai >= 0 && med[static_cast<std::size_t>(ai)] > 0 && den > 0
-                 ? fmt("%.2f", med[static_cast<std::size_t>(ai)] / den)
-                 : std::string("-");
-    };
-    std::printf(" %s | %s | %s |\n", ratio(spool, best).c_str(), ratio(fixed, best).c_str(),
-                fixed >= 0 ? ratio(spool, med[static_cast<std::size_t>(fixed)]).c_str() : "-");
-  }
-
-  // Memory.
-  std::printf("\n| workload: peak RSS (MiB) / RSS after %d ms idle |", idle_ms);
-  for (const auto& a : allocs) std::printf(" %s |", a.name.c_str());
-  std::printf(" spool peak / mimalloc peak |\n|---|");
-  for (std::size_t i = 0; i < allocs.size() + 1; ++i) std::printf("---:|");
-  std::printf("\n");
-  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
-    std::printf("| %s |", rows[ri].label().c_str());
-    std::vector<double> peak(allocs.size(), 0);
-    for (std::size_t ai = 0; ai < allocs.size(); ++ai) {
-      const Cell& c = cells[ri][ai];
-      if (!c.any_ok()) {
-        std::printf(" - |");
-        continue;
-      }
-      peak[ai] = median(c.rss_mib(&RunResult::peak_rss_kib));
-      std::printf(" %.1f / %.1f |", peak[ai], median(c.rss_mib(&RunResult::rss_idle_kib)));
-    }
-    if (spool >= 0 && mimalloc >= 0 && peak[static_cast<std::size_t>(mimalloc)] > 0) {
-      std::printf(" %.2f |\n",
-                  peak[static_cast<std::size_t>(spool)] / peak[static_cast<std::size_t>(mimalloc)]);
-    } else {
-      std::printf(" - |\n");
-    }
-  }
-
-  // Learner.
-  if (spool >= 0) {
-    std::printf("\n| workload: spool learner | CPU (share of one core) | events offered | "
-                "dropped | stood down |\n|---|---:|---:|---:|---|\n");
-    for (std::size_t ri = 0; ri < rows.size(); ++ri) {
-      const Cell& c = cells[ri][static_cast<std::size_t>(spool)];
-      std::vector<double> share;
-      std::vector<double> offered;
-      std::vector<double> drop;
-      std::string sd;
-      for (const auto& r : c.runs) {
-        if (!r.ok || !r.has_learner) continue;
-        share.push_back(r.learner_wall_s > 0 ? r.learner_cpu_ms / 1e3 / r.learner_wall_s : 0);
-        const double off = static_cast<double>(r.events_pushed + r.events_dropped);
-        offered.push_back(off);
-        drop.push_back(off > 0 ? static_cast<double>(r.events_dropped) / off : 0);
-        if (!r.stand_down.empty()) sd = r.stand_down;
-      }
-      if (share.empty()) {
-        std::printf("| %s | - | - | - | - |\n", rows[ri].label().c_str());
-        continue;
-      }
-      std::printf("| %s | %.3f %% | %.0f | %.3f %% | %s |\n", rows[ri].label().c_str(),
-                  100 * median(share), median(offered), 100 * median(drop),
-                  sd.empty() ? "no" : sd.c_str());
-    }
-  }
+  print_tables(rows_label(rows), allocs, cells, reps, scale, idle_ms);
   int failures = 0;
   for (const auto& row : cells) {
     for (const auto& c : row) {

@@ -182,6 +182,8 @@ RunResult run_one(const RunSpec& spec, const Allocator& a) {
   }
   const auto kv = parse_pairs(result_line);
   r.rate = to_f(kv, "rate");
+  r.ops = to_f(kv, "ops");
+  r.cpu_rate = r.cpu_s > 0 ? r.ops / r.cpu_s : 0;
   r.seconds = to_f(kv, "seconds");
   r.check = to_u64(kv, "check");
   r.rss_idle_kib = to_u64(kv, "rss_idle_kib");

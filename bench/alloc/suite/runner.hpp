@@ -30,7 +30,9 @@ struct RunSpec {
 struct RunResult {
   bool ok = false;
   std::string error;       // why not ok
-  double rate = 0;         // ops per second
+  double rate = 0;         // ops per second of wall time
+  double cpu_rate = 0;     // ops per second of process CPU time (user + system)
+  double ops = 0;
   double seconds = 0;
   std::uint64_t check = 0;
   std::uint64_t peak_rss_kib = 0;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../workload.hpp"
+#include "handoff.hpp"
 
 namespace spool::bench {
 namespace {
@@ -43,43 +44,6 @@ std::uint64_t local_phase(int threads, std::uint64_t steps, std::uint64_t seed) 
   }
   for (auto& t : ts) t.join();
   return steps * static_cast<std::uint64_t>(threads);
-}
-
-// One single-producer single-consumer ring of batches per pair.
-std::uint64_t handoff_phase(int pairs, std::uint64_t batches, std::uint64_t seed) {
-  constexpr std::size_t kRing = 8;
-  struct Pair {
-    std::vector<void*> slots = std::vector<void*>(kRing * kBatch);
-    std::atomic<std::uint64_t> produced{0};
-    std::atomic<std::uint64_t> consumed{0};
-  };
-  std::vector<Pair> ps(static_cast<std::size_t>(pairs));
-  std::vector<std::thread> ts;
-  for (int k = 0; k < pairs; ++k) {
-    Pair& pr = ps[static_cast<std::size_t>(k)];
-    ts.emplace_back([&pr, batches, seed = seed + static_cast<std::uint64_t>(k)] {
-      Rng r(seed);
-      for (std::uint64_t b = 0; b < batches; ++b) {
-        while (b - pr.consumed.load(std::memory_order_acquire) >= kRing) std::this_thread::yield();
-        void** out = &pr.slots[(b % kRing) * kBatch];
-        for (std::size_t i = 0; i < kBatch; ++i) {
-          const std::size_t n = phased_size(r);
-          out[i] = touch(std::malloc(n), n);
-        }
-        pr.produced.store(b + 1, std::memory_order_release);
-      }
-    });
-    ts.emplace_back([&pr, batches] {
-      for (std::uint64_t b = 0; b < batches; ++b) {
-        while (pr.produced.load(std::memory_order_acquire) <= b) std::this_thread::yield();
-        void** in = &pr.slots[(b % kRing) * kBatch];
-        for (std::size_t i = 0; i < kBatch; ++i) std::free(in[i]);
-        pr.consumed.store(b + 1, std::memory_order_release);
-      }
-    });
-  }
-  for (auto& t : ts) t.join();
-  return batches * kBatch * static_cast<std::uint64_t>(pairs);
 }
 
 std::uint64_t churn_phase(int threads, std::uint64_t bursts, std::uint64_t seed) {
@@ -119,7 +83,7 @@ Result phased(const Params& p) {
   const auto t0 = Clock::now();
   for (std::uint64_t c = 0; c < cycles; ++c) {
     ops += local_phase(threads, 1'500'000, p.seed + c * 3);
-    ops += handoff_phase(threads / 2, 4'000, p.seed + c * 3 + 1);
+    ops += handoff(threads / 2, 4'000, kBatch, p.seed + c * 3 + 1, phased_size);
     ops += churn_phase(threads, 1'000, p.seed + c * 3 + 2);
   }
   Result r;
