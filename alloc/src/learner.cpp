@@ -3,7 +3,8 @@
 // feeds each observation window to its size class's learner
 // (spool/policy/refill_bandit.hpp: discounted UCB1 over refill counts with an
 // A/B control and a stand-down rule) and publishes the chosen count in an
-// atomic table that Box 2 reads at its next refill (Contract B). It never
+// atomic table that Box 2 reads at its next refill (Contract B); where it
+// stands down it also tells Box 2 to stop observing the class. It never
 // touches a thread's lists, never allocates, never takes a lock that Box 1 or
 // Box 2 could hold. When no events arrive it sleeps longer and longer, and
 // runs Box 2's idle hook (memory release) now and then.
@@ -48,6 +49,7 @@ constinit std::atomic<std::uint64_t> g_start_ns{0};
 constinit std::atomic<std::uint64_t> g_wall_ns{0};
 constinit std::atomic<void (*)() noexcept> g_idle_hook{nullptr};
 constinit std::atomic<std::uint8_t> g_class_state[kClassCount];  // learner_class_state()
+constinit std::atomic<bool> g_quiet[kClassCount];  // stood down: Box 2 stops observing
 pthread_t g_thread;
 
 // Learner state: touched only by whoever consumes the ring (the learner
@@ -76,6 +78,8 @@ void publish(unsigned cls, std::size_t arm) noexcept {
                       std::memory_order_relaxed);
 }
 
+std::uint64_t now_ms() noexcept { return clock_ns(CLOCK_MONOTONIC_COARSE) / 1'000'000; }
+
 void consume(const RefillEvent& e) noexcept {
   g_consumed.fetch_add(1, std::memory_order_relaxed);
   if (e.cls >= kClassCount || e.window_cycles == 0 || e.count == 0) return;
@@ -88,8 +92,8 @@ void consume(const RefillEvent& e) noexcept {
   }
   if (l.s.arms_used < 2) return;  // one feasible count: nothing to learn
   const pol::RefillWindow w{e.slow_cycles, e.window_cycles, e.count, block, max_batch_bytes()};
-  const pol::RefillDecision d =
-      pol::observe(l.s, pol::arm_for_count(e.count), pol::window_reward_q16(w), kConfig);
+  const pol::RefillDecision d = pol::observe(l.s, pol::arm_for_count(e.count),
+                                             pol::window_reward_q16(w), now_ms(), kConfig);
   if (d.changed) {
     // The default arm is published as 0 ("use the fixed count") so that a
     // stood-down class reads exactly what a learner-less process reads.
@@ -100,8 +104,22 @@ void consume(const RefillEvent& e) noexcept {
     }
     g_decisions.fetch_add(1, std::memory_order_relaxed);
   }
-  if (d.stood_down) g_stand_downs.fetch_add(1, std::memory_order_relaxed);
+  if (d.stood_down) {
+    g_stand_downs.fetch_add(1, std::memory_order_relaxed);
+    g_quiet[e.cls].store(true, std::memory_order_relaxed);
+  }
   g_class_state[e.cls].store(l.s.stood_down ? 2 : 1, std::memory_order_relaxed);
+}
+
+// Classes whose stand-down is over observe again (learner thread only).
+void resume_due_classes(std::uint64_t now) noexcept {
+  for (unsigned cls = 0; cls < kClassCount; ++cls) {
+    ClassLearner& l = g_learn[cls];
+    if (!l.init || !pol::resume_due(l.s, now)) continue;
+    pol::resume(l.s);
+    g_quiet[cls].store(false, std::memory_order_relaxed);
+    g_class_state[cls].store(1, std::memory_order_relaxed);
+  }
 }
 
 void* learner_main(void*) {
@@ -114,6 +132,7 @@ void* learner_main(void*) {
   while (g_stop.load(std::memory_order_acquire) == 0) {
     const std::uint64_t n = learner_drain();
     const std::uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    resume_due_classes(now_ms());
     // Calibrate the window: cycles per millisecond over everything so far.
     if (now - t0 >= 5'000'000) {
       const std::uint64_t per_ms = (cycles() - c0) / ((now - t0) / 1'000'000);
@@ -151,6 +170,10 @@ std::uint32_t default_refill_count(unsigned cls) noexcept {
 std::uint32_t refill_count(unsigned cls) noexcept {
   const std::uint16_t v = g_policy[cls].load(std::memory_order_relaxed);
   return v != 0 ? v : default_refill_count(cls);
+}
+
+bool learner_observes(unsigned cls) noexcept {
+  return !g_quiet[cls].load(std::memory_order_relaxed);
 }
 
 std::uint64_t window_cycles() noexcept { return g_window_cycles.load(std::memory_order_relaxed); }
@@ -217,6 +240,7 @@ void learner_reset() noexcept {
   g_ring.reset();
   for (auto& p : g_policy) p.store(0, std::memory_order_relaxed);
   for (auto& c : g_class_state) c.store(0, std::memory_order_relaxed);
+  for (auto& q : g_quiet) q.store(false, std::memory_order_relaxed);
   for (auto& l : g_learn) l = ClassLearner{};
   g_consumed.store(0, std::memory_order_relaxed);
   g_decisions.store(0, std::memory_order_relaxed);

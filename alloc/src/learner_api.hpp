@@ -1,6 +1,6 @@
 // Box 3's interface (the async learner). Box 2 uses exactly: RefillEvent,
-// push_event, refill_count, window_cycles, learner_maybe_start and
-// learner_set_idle_hook. This header and learner.cpp include nothing of Box 1
+// push_event, refill_count, learner_observes, window_cycles,
+// learner_maybe_start and learner_set_idle_hook. This header and learner.cpp include nothing of Box 1
 // (tls_cache.hpp) or Box 2 (refill.*, backend.*): Contract D, checked by
 // tests/alloc/boundaries_test.cpp.
 #pragma once
@@ -28,6 +28,9 @@ static_assert(sizeof(RefillEvent) == 32);
 bool push_event(const RefillEvent& e) noexcept;
 // Contract B: the count the next refill of class cls should use (one relaxed load).
 std::uint32_t refill_count(unsigned cls) noexcept;
+// Whether the learner wants observation windows of class cls now (false while
+// it stands down there: Box 2 then does exactly what it does without a learner).
+bool learner_observes(unsigned cls) noexcept;
 // The count used before (and whenever) the learner publishes nothing for cls:
 // the fixed refill count.
 std::uint32_t default_refill_count(unsigned cls) noexcept;

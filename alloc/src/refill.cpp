@@ -38,6 +38,12 @@ std::uint32_t cap_for(unsigned cls) noexcept {
   return clamp_u32(bytes / class_size(cls), lo, 1U << 16);
 }
 
+// Cycles the thread spent in here for the class during window w.
+std::uint64_t window_slow(const ClassWindow& w) noexcept {
+  const std::uint64_t refill = w.timed == 0 ? 0 : w.timed_slow * w.refills / w.timed;
+  return refill + w.flush_slow;
+}
+
 // Closes window w of class cls at `end` into an event.
 void close_window(unsigned cls, ClassWindow& w, std::uint64_t end, std::uint8_t flags,
                   std::uint32_t unused) noexcept {
@@ -47,31 +53,35 @@ void close_window(unsigned cls, ClassWindow& w, std::uint64_t end, std::uint8_t 
   ev.count = w.count;
   ev.refills = w.refills;
   ev.unused = static_cast<std::uint16_t>(unused < 0xFFFF ? unused : 0xFFFF);
-  ev.slow_cycles = w.slow;
+  ev.slow_cycles = window_slow(w);
   ev.window_cycles = end - w.start;
   push_event(ev);
   w.start = 0;
 }
 
-// After a refill of `count` that ran from cycle t0 to t1.
-void observe_refill(ThreadState& ts, unsigned cls, std::uint32_t count, std::uint64_t t0,
-                    std::uint64_t t1) noexcept {
-  ClassWindow& w = ts.win[cls];
+// Whether this refill of a watched class is timed: the one that opens a
+// window and every fourth after it.
+bool timed_refill(const ClassWindow& w) noexcept { return w.start == 0 || (w.refills & 3U) == 3U; }
+
+// After a refill of `count`; t0..t1 its cycles when it was timed.
+void observe_refill(ClassWindow& w, unsigned cls, std::uint32_t count, bool timed,
+                    std::uint64_t t0, std::uint64_t t1) noexcept {
   if (w.start != 0) {
     if (w.count != count) {
       w.start = 0;  // the published count changed: a mixed window says nothing
-    } else if (t0 - w.start >= window_cycles() && w.refills >= 2) {
+    } else if (timed && t0 - w.start >= window_cycles() && w.refills >= 2) {
       close_window(cls, w, t0, 0, 0);
     }
   }
   if (w.start == 0) {
-    w.start = t0;
-    w.slow = 0;
-    w.refills = 0;
-    w.count = static_cast<std::uint16_t>(count < 0xFFFF ? count : 0xFFFF);
+    if (!timed) return;  // opens at the next refill, which is timed
+    w = ClassWindow{t0, 0, 0, 0, 0, static_cast<std::uint16_t>(count < 0xFFFF ? count : 0xFFFF)};
   }
   if (w.refills < 0xFFFF) ++w.refills;
-  w.slow += t1 - t0;
+  if (timed && w.timed < 0xFFFF) {
+    ++w.timed;
+    w.timed_slow += t1 - t0;
+  }
 }
 
 }  // namespace
@@ -85,10 +95,12 @@ std::uint32_t effective_refill_count(unsigned cls) noexcept {
 }
 
 void* refill_and_alloc(unsigned cls) noexcept {
-  const bool learn = learning();
-  const std::uint64_t t0 = learn ? cycles() : 0;
   ensure_registered();
   ThreadState& ts = tls_state;
+  ClassWindow& w = ts.win[cls];
+  const bool watch = learning() && learner_observes(cls);
+  const bool timed = watch && timed_refill(w);
+  const std::uint64_t t0 = timed ? cycles() : 0;
   bump(ts.ctr[cls].misses);
   if (ts.cap[cls] == 0) ts.cap[cls] = cap_for(cls);
   const std::uint32_t count = effective_refill_count(cls);
@@ -99,9 +111,11 @@ void* refill_and_alloc(unsigned cls) noexcept {
   install_chain(cls, load_next(first), c.n - 1);
   bump(ts.ctr[cls].refills);
   bump(ts.ctr[cls].refilled_blocks, c.n);
-  if (learn) {
-    observe_refill(ts, cls, count, t0, cycles());
+  if (watch) {
+    observe_refill(w, cls, count, timed, t0, timed ? cycles() : 0);
     learner_maybe_start();  // no lock held here
+  } else {
+    w.start = 0;  // the learner does not watch this class (now)
   }
   return first;
 }
@@ -128,7 +142,7 @@ void free_slow(void* p, unsigned cls) noexcept {
     const std::uint32_t n = detach_chain(cls, ts.cap[cls] > 1 ? ts.cap[cls] / 2 : 1, &head, &tail);
     backend_give(cls, head, tail, n);
     bump(ts.ctr[cls].flushes);
-    if (w.start != 0) w.slow += cycles() - t0;
+    if (w.start != 0) w.flush_slow += cycles() - t0;
   }
   close_block(cls, p);
   push(cls, p);
@@ -153,8 +167,8 @@ void flush_lists(ThreadState& ts, bool final) noexcept {
     ts.cap[cls] = 0;
     if (w.start != 0) {
       const std::uint64_t t1 = cycles();
-      w.slow += t1 - t0;
-      if (final && learning()) {
+      w.flush_slow += t1 - t0;
+      if (final && learning() && learner_observes(cls)) {
         close_window(cls, w, t1, kEventFinal, n);
       } else {
         w.start = 0;

@@ -12,12 +12,15 @@
 namespace spool::alloc::detail {
 
 // An open observation window of one class (see RefillEvent): start == 0 when
-// none is open.
+// none is open. One refill in four is timed (two cycle-counter reads); the
+// window's refill time is extrapolated from those. Flushes are always timed.
 struct ClassWindow {
-  std::uint64_t start = 0;  // cycles() at the refill that opened it
-  std::uint64_t slow = 0;   // cycles spent in Box 2 for the class since
+  std::uint64_t start = 0;        // cycles() at the refill that opened it
+  std::uint64_t timed_slow = 0;   // cycles of the timed refills
+  std::uint64_t flush_slow = 0;   // cycles spent returning blocks (cap, exit)
   std::uint16_t refills = 0;
-  std::uint16_t count = 0;  // refill count in force when it opened
+  std::uint16_t timed = 0;
+  std::uint16_t count = 0;        // refill count in force when it opened
 };
 
 // Counters the owner thread writes with load + store (no read-modify-write)

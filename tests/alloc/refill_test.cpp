@@ -122,16 +122,42 @@ TEST_F(Refill, ThreadExitClosesEveryOpenWindowAsAFinalEvent) {
   EXPECT_EQ(d::learner_drain(), 64u);
 }
 
-TEST_F(Refill, AWindowClosesAtTheFirstRefillAfterItsLengthOnceItHoldsTwoRefills) {
+TEST_F(Refill, AWindowClosesAtTheFirstTimedRefillAfterItsLength) {
   d::set_window_cycles(1);  // every window is long enough at once
   ScopedOption fixed(Option::refill, 2);
   const std::uint64_t before = offered();
   std::vector<void*> v;
-  // 2 blocks per refill: 20 refills. Refill 1 opens a window, refill 2 adds
-  // to it, refill 3 closes it (an event) and opens the next: 9 events.
+  // 2 blocks per refill: 20 refills. Refill 1 opens a window (timed), 2 and
+  // 3 are counted untimed, 4 is timed and closes it (an event) and opens the
+  // next: events at refills 4, 7, 10, 13, 16 and 19.
   for (int i = 0; i < 40; ++i) v.push_back(spool::alloc::allocate(900));
-  EXPECT_EQ(offered() - before, 9u);
-  EXPECT_EQ(d::learner_drain(), 9u);
+  EXPECT_EQ(offered() - before, 6u);
+  EXPECT_EQ(d::learner_drain(), 6u);
+  for (void* p : v) spool::alloc::deallocate(p);
+}
+
+TEST_F(Refill, NoEventsArePushedForAClassTheLearnerStoodDownOn) {
+  d::set_window_cycles(1);
+  const unsigned cls = spool::alloc::class_of(800);
+  // Scripted: the class spends 1 % of its time refilling under the default
+  // count; one control epoch of that and the learner stands down there.
+  for (int i = 0; i < 8; ++i) {
+    d::RefillEvent e{};
+    e.cls = static_cast<std::uint8_t>(cls);
+    e.count = static_cast<std::uint16_t>(d::refill_count(cls));
+    e.refills = 4;
+    e.slow_cycles = 10'000;
+    e.window_cycles = 1'000'000;
+    ASSERT_TRUE(d::push_event(e));
+  }
+  EXPECT_EQ(d::learner_drain(), 8u);
+  ASSERT_FALSE(d::learner_observes(cls));
+  const std::uint64_t before = offered();
+  std::vector<void*> v;
+  for (int i = 0; i < 400; ++i) v.push_back(spool::alloc::allocate(800));
+  std::thread([] { spool::alloc::deallocate(spool::alloc::allocate(800)); }).join();
+  EXPECT_EQ(offered(), before);
+  EXPECT_TRUE(d::learner_observes(spool::alloc::class_of(900)));  // other classes still watched
   for (void* p : v) spool::alloc::deallocate(p);
 }
 

@@ -69,20 +69,28 @@ TEST(RefillBandit, FeasibleArmsRespectTheBatchByteLimit) {
 
 // A scripted environment: the reward each arm earns. Runs `windows`
 // observations, each of the arm the learner publishes, and returns the state.
+// A fake clock advances 1 ms per window (windows last about a millisecond).
 struct Script {
   p::RefillLearnerConfig cfg{};
   p::RefillClassState s{};
+  std::uint64_t now_ms = 1000;
   std::uint64_t changes = 0;
   std::uint64_t stand_downs = 0;
 
   explicit Script(std::size_t default_arm = kArm32) {
     p::init_class(s, p::kRefillArms, default_arm, cfg);
   }
+  p::RefillDecision step(std::uint32_t reward) {
+    ++now_ms;
+    const p::RefillDecision d = p::observe(s, s.current, reward, now_ms, cfg);
+    changes += d.changed ? 1 : 0;
+    stand_downs += d.stood_down ? 1 : 0;
+    return d;
+  }
   void run(std::uint64_t windows, const std::function<std::uint32_t(std::size_t)>& reward) {
     for (std::uint64_t i = 0; i < windows; ++i) {
-      const p::RefillDecision d = p::observe(s, s.current, reward(s.current), cfg);
-      changes += d.changed ? 1 : 0;
-      stand_downs += d.stood_down ? 1 : 0;
+      if (p::resume_due(s, now_ms)) p::resume(s);  // what the learner thread does
+      step(reward(s.current));
     }
   }
 };
@@ -106,7 +114,7 @@ TEST(RefillLearner, MovesToLargerCountsWhenSmallBatchesKeepTheThreadRefilling) {
   std::uint64_t learn = 0;
   p::RefillDecision d;
   for (int i = 0; i < 800; ++i) {
-    d = p::observe(sc.s, sc.s.current, producer_reward(sc.s.current), sc.cfg);
+    d = sc.step(producer_reward(sc.s.current));
     if (d.epoch_end && !sc.s.control) {
       ++learn;
       big += sc.s.current >= kArm128 ? 1 : 0;
@@ -119,7 +127,7 @@ TEST(RefillLearner, ExploresOnlyOneStepAwayFromTheBestArm) {
   Script sc;
   for (int i = 0; i < 3000; ++i) {
     const std::size_t best = p::best_arm(sc.s);
-    const p::RefillDecision d = p::observe(sc.s, sc.s.current, producer_reward(sc.s.current), sc.cfg);
+    const p::RefillDecision d = sc.step(producer_reward(sc.s.current));
     if (d.epoch_end && !sc.s.control) {
       const std::size_t dist = d.arm > best ? d.arm - best : best - d.arm;
       ASSERT_LE(dist, 1u) << "window " << i;
@@ -131,7 +139,7 @@ TEST(RefillLearner, OneEpochInEightIsAControlThatPublishesTheDefault) {
   Script sc;
   std::uint64_t epochs = 0;
   for (int i = 0; i < 4000; ++i) {
-    const p::RefillDecision d = p::observe(sc.s, sc.s.current, producer_reward(sc.s.current), sc.cfg);
+    const p::RefillDecision d = sc.step(producer_reward(sc.s.current));
     if (!d.epoch_end) continue;
     ++epochs;
     if (sc.s.epochs % sc.cfg.control_every == 0) {
@@ -144,22 +152,34 @@ TEST(RefillLearner, OneEpochInEightIsAControlThatPublishesTheDefault) {
   EXPECT_EQ(epochs, 4000u / sc.cfg.epoch_events);
 }
 
-TEST(RefillLearner, StandsDownAndPublishesTheDefaultWhenNoCountBeatsIt) {
+TEST(RefillLearner, StandsDownAtOnceWhenRefillingTakesAlmostNoTimeUnderTheDefault) {
   Script sc;
-  // Every count earns the same: learning cannot pay for its exploration.
-  sc.run(static_cast<std::uint64_t>(sc.cfg.epoch_events) * sc.cfg.judge_epochs, [](std::size_t) {
-    return static_cast<std::uint32_t>(p::kQ16 * 9 / 10);
-  });
+  // 2 % of the time in the refill engine: below min_busy (5 %), nothing to win.
+  const auto quiet = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 * 98 / 100); };
+  sc.run(sc.cfg.epoch_events, quiet);  // one (control) epoch
   EXPECT_EQ(sc.stand_downs, 1u);
   EXPECT_TRUE(sc.s.stood_down);
   EXPECT_EQ(sc.s.current, kArm32);
-  // While stood down it publishes nothing else, whatever it observes.
+  EXPECT_EQ(sc.changes, 0u);  // it never published anything but the default
+  EXPECT_EQ(sc.s.resume_ms, sc.now_ms + sc.cfg.backoff_min_ms);
+}
+
+TEST(RefillLearner, StandsDownWhenNoCountBeatsTheDefault) {
+  Script sc;
+  // 10 % busy whatever the count: learning cannot pay for its exploration.
+  sc.run(static_cast<std::uint64_t>(sc.cfg.epoch_events) * sc.cfg.judge_epochs,
+         [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 * 9 / 10); });
+  EXPECT_EQ(sc.stand_downs, 1u);
+  EXPECT_TRUE(sc.s.stood_down);
+  EXPECT_EQ(sc.s.current, kArm32);
+  // While stood down nothing it observes changes what it publishes.
   const std::uint64_t changes = sc.changes;
-  sc.run(static_cast<std::uint64_t>(sc.cfg.epoch_events) * (sc.cfg.backoff_min - 1),
-         producer_reward);
+  for (int i = 0; i < 200; ++i) {
+    const p::RefillDecision d = sc.step(producer_reward(sc.s.current));
+    EXPECT_FALSE(d.epoch_end);
+  }
   EXPECT_EQ(sc.changes, changes);
   EXPECT_EQ(sc.s.current, kArm32);
-  EXPECT_TRUE(sc.s.stood_down);
 }
 
 TEST(RefillLearner, StandsDownWhenTheDefaultIsAlreadyTheBestCount) {
@@ -174,27 +194,35 @@ TEST(RefillLearner, StandsDownWhenTheDefaultIsAlreadyTheBestCount) {
   EXPECT_EQ(sc.s.current, kArm32);
 }
 
-TEST(RefillLearner, TriesAgainAfterItsBackoffAndWaitsTwiceAsLongAfterEachFailure) {
+TEST(RefillLearner, ResumesAfterItsBackoffAndWaitsTwiceAsLongAfterEachFailure) {
   Script sc;
   const auto flat = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 / 2); };
   const std::uint64_t e = sc.cfg.epoch_events;
   sc.run(e * sc.cfg.judge_epochs, flat);
   ASSERT_EQ(sc.stand_downs, 1u);
-  const std::uint64_t first_down = sc.s.epochs;
-  EXPECT_EQ(sc.s.resume_epoch, first_down + sc.cfg.backoff_min);
-  // Backoff, then (learning again) another judging period, then down again
-  // for twice as long.
-  std::uint64_t windows = 0;
-  while (sc.stand_downs < 2 && windows < e * 1000) {
-    sc.run(1, flat);
-    ++windows;
-    if (sc.s.epochs < first_down + sc.cfg.backoff_min) {
-      EXPECT_TRUE(sc.s.stood_down);
-    }
-  }
+  const std::uint64_t first_down = sc.now_ms;
+  EXPECT_EQ(sc.s.resume_ms, first_down + sc.cfg.backoff_min_ms);
+  EXPECT_FALSE(p::resume_due(sc.s, sc.s.resume_ms - 1));
+  EXPECT_TRUE(p::resume_due(sc.s, sc.s.resume_ms));
+  // Backoff (1 ms per window on the fake clock), then another judging period
+  // of learning, then down again for twice as long.
+  while (sc.stand_downs < 2 && sc.now_ms < first_down + 100'000) sc.run(1, flat);
   ASSERT_EQ(sc.stand_downs, 2u);
-  EXPECT_GE(sc.s.epochs, first_down + sc.cfg.backoff_min + sc.cfg.judge_epochs - 1);
-  EXPECT_EQ(sc.s.resume_epoch - sc.s.epochs, 2u * sc.cfg.backoff_min);
+  EXPECT_GE(sc.now_ms, first_down + sc.cfg.backoff_min_ms + e * sc.cfg.judge_epochs - 1);
+  EXPECT_EQ(sc.s.resume_ms - sc.now_ms, 2 * sc.cfg.backoff_min_ms);
+}
+
+TEST(RefillLearner, BackoffIsCappedAndResetWhenAJudgementFindsTheLearnerAhead) {
+  Script sc;
+  const auto flat = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 / 2); };
+  while (sc.stand_downs < 12 && sc.now_ms < 10'000'000) sc.run(1, flat);
+  EXPECT_EQ(sc.s.backoff_ms, sc.cfg.backoff_max_ms);
+  // Now larger counts pay: once resumed, it learns, is judged ahead, and the
+  // backoff is back to its minimum.
+  sc.now_ms = sc.s.resume_ms;
+  while (sc.s.judged_ahead == 0 && sc.now_ms < sc.s.resume_ms + 100'000) sc.run(1, producer_reward);
+  EXPECT_GE(sc.s.judged_ahead, 1u);
+  EXPECT_EQ(sc.s.backoff_ms, sc.cfg.backoff_min_ms);
 }
 
 TEST(RefillLearner, StaysAheadAndKeepsLearningWhileItsCountBeatsTheControl) {
@@ -224,7 +252,7 @@ TEST(RefillLearner, LateWindowsOfAnotherArmOnlyUpdateThatArmsStatistics) {
   Script sc;
   const std::size_t cur = sc.s.current;
   const std::uint64_t fill = sc.s.epoch_fill;
-  const p::RefillDecision d = p::observe(sc.s, 1, 1000, sc.cfg);
+  const p::RefillDecision d = p::observe(sc.s, 1, 1000, sc.now_ms, sc.cfg);
   EXPECT_FALSE(d.epoch_end);
   EXPECT_EQ(sc.s.current, cur);
   EXPECT_EQ(sc.s.epoch_fill, fill);
@@ -233,22 +261,22 @@ TEST(RefillLearner, LateWindowsOfAnotherArmOnlyUpdateThatArmsStatistics) {
   // Arms outside the feasible prefix are ignored altogether.
   p::RefillClassState small{};
   p::init_class(small, 2, 1, sc.cfg);
-  const p::RefillDecision ignored = p::observe(small, 5, 1000, sc.cfg);
+  const p::RefillDecision ignored = p::observe(small, 5, 1000, sc.now_ms, sc.cfg);
   EXPECT_FALSE(ignored.changed);
   EXPECT_EQ(small.arms[5].pulls_q16, 0u);
 }
 
 TEST(RefillLearner, DiscountingForgetsOldObservations) {
   Script sc;
-  sc.run(sc.cfg.epoch_events, [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16); });
-  const std::uint64_t after_one = sc.s.arms[kArm32].pulls_q16;
-  EXPECT_EQ(after_one, (8 * p::kQ16 * sc.cfg.discount_q16) >> 16);
-  p::RefillClassState& s = sc.s;
-  for (int i = 0; i < 200; ++i) {
-    (void)p::observe(s, s.current, 1000, sc.cfg);
-  }
-  // 8 full-reward observations of the first epoch weigh almost nothing now.
-  EXPECT_LT(p::mean_q16(s.arms[kArm32]), p::kQ16 / 4);
+  const auto high = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 * 9 / 10); };
+  sc.run(sc.cfg.epoch_events, high);
+  EXPECT_EQ(sc.s.arms[kArm32].pulls_q16, (8 * p::kQ16 * sc.cfg.discount_q16) >> 16);
+  EXPECT_NEAR(static_cast<double>(p::mean_q16(sc.s.arms[kArm32])), p::kQ16 * 0.9, 2.0);
+  // 200 windows later at half the reward (every arm alike), the first
+  // epoch's observations weigh almost nothing.
+  sc.run(200, [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 / 2); });
+  EXPECT_EQ(sc.stand_downs, 0u);
+  EXPECT_LT(p::mean_q16(sc.s.arms[kArm32]), p::kQ16 * 52 / 100);
 }
 
 }  // namespace

@@ -25,12 +25,20 @@
 //   * one epoch in `control_every` publishes the default count: an A/B control
 //     measured under the same conditions as the learner's own epochs;
 //   * the other epochs publish a discounted-UCB1 pick among the best known arm
-//     and its two neighbours (exploration only ever costs one step away);
-//   * every `judge_epochs` epochs the mean reward of the learner's epochs is
-//     compared with the control epochs': unless it is ahead by `margin`, the
-//     learner stands down for that class — it publishes the default count and
-//     stops exploring for `backoff` epochs, doubling each time it is judged
-//     not to help (up to `backoff_max`), reset when it is judged to help.
+//     and its two neighbours (exploration only ever costs one step away).
+//
+// Standing down. The learner stops (publishes the default count, asks the
+// refill engine to stop observing the class, and explores nothing) when
+//   * a control epoch shows the thread spending less than `min_busy` of its
+//     time in the refill engine under the default count: no count can win
+//     back more than that, and the learner's reward cannot see every cost of
+//     a larger batch (colder blocks, a larger footprint), so it does not
+//     gamble there; or
+//   * every `judge_epochs` epochs, the mean reward of its own epochs is not
+//     ahead of the control epochs' by `margin`.
+// It stands down for `backoff` milliseconds (injected clock), doubling each
+// time up to `backoff_max_ms`, reset when a judgement finds it ahead; then it
+// observes again (resume()).
 #pragma once
 
 #include <array>
@@ -137,12 +145,13 @@ struct RefillWindow {
 struct RefillLearnerConfig {
   std::uint32_t epoch_events = 8;          // observations of the measured arm per epoch
   std::uint32_t control_every = 8;         // one epoch in this many is an A/B control
-  std::uint32_t judge_epochs = 32;         // epochs between stand-down judgements
+  std::uint32_t judge_epochs = 32;         // epochs between judgements
   std::uint32_t margin_q16 = kQ16 / 100;   // learner must be ahead of control by this
+  std::uint32_t min_busy_q16 = kQ16 / 20;  // below this share of time refilling: stand down
   std::uint32_t discount_q16 = kQ16 * 9 / 10;  // per-epoch discount of arm statistics
   std::uint32_t explore_q16 = kQ16 / 8;    // scale of the UCB1 bonus
-  std::uint32_t backoff_min = 64;          // epochs stood down the first time
-  std::uint32_t backoff_max = 4096;        // ... at most
+  std::uint64_t backoff_min_ms = 250;      // time stood down the first time
+  std::uint64_t backoff_max_ms = 64'000;   // ... at most
 };
 
 struct RefillArmStats {
@@ -172,9 +181,9 @@ struct RefillClassState {
   std::uint32_t since_judge = 0;  // epochs since the last judgement
   // Stand-down.
   bool stood_down = false;
-  std::uint64_t resume_epoch = 0;
-  std::uint32_t backoff = 0;
-  std::uint32_t stand_downs = 0;  // how many times it stood down
+  std::uint64_t resume_ms = 0;     // when it observes again
+  std::uint64_t backoff_ms = 0;    // the next stand-down's length
+  std::uint32_t stand_downs = 0;   // how many times it stood down
   std::uint32_t judged_ahead = 0;  // how many judgements it passed
 };
 
@@ -187,7 +196,7 @@ constexpr void init_class(RefillClassState& s, std::size_t arms_used, std::size_
   s.default_arm = default_arm < s.arms_used ? default_arm : s.arms_used - 1;
   s.current = s.default_arm;
   s.control = true;
-  s.backoff = cfg.backoff_min;
+  s.backoff_ms = cfg.backoff_min_ms;
 }
 
 // Arm with the best discounted mean among those observed (the default when
@@ -238,12 +247,42 @@ struct RefillDecision {
   bool epoch_end = false;
 };
 
-// Feeds one window. `arm` is the arm of the count in force during the window
-// (arm_for_count(count)); reward from window_reward_q16.
+// Stands down until now_ms + backoff: publishes the default, stops observing.
+constexpr void stand_down(RefillClassState& s, std::uint64_t now_ms,
+                          const RefillLearnerConfig& cfg) noexcept {
+  s.stood_down = true;
+  ++s.stand_downs;
+  s.resume_ms = now_ms + s.backoff_ms;
+  s.backoff_ms = s.backoff_ms * 2 > cfg.backoff_max_ms ? cfg.backoff_max_ms : s.backoff_ms * 2;
+  s.current = s.default_arm;
+  s.control = true;
+  s.epoch_fill = 0;
+  s.epoch_sum_q16 = 0;
+  s.learn_sum_q16 = s.control_sum_q16 = 0;
+  s.learn_epochs = s.control_epochs = 0;
+  s.since_judge = 0;
+}
+
+[[nodiscard]] constexpr bool resume_due(const RefillClassState& s, std::uint64_t now_ms) noexcept {
+  return s.stood_down && now_ms >= s.resume_ms;
+}
+
+// Observes again after a stand-down, starting with a control epoch.
+constexpr void resume(RefillClassState& s) noexcept {
+  s.stood_down = false;
+  s.current = s.default_arm;
+  s.control = true;
+  s.epoch_fill = 0;
+  s.epoch_sum_q16 = 0;
+}
+
+// Feeds one window observed at now_ms. `arm` is the arm of the count in force
+// during the window (arm_for_count(count)); reward from window_reward_q16.
+// While stood down, observations change nothing.
 constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint32_t reward_q16,
-                                 const RefillLearnerConfig& cfg) noexcept {
+                                 std::uint64_t now_ms, const RefillLearnerConfig& cfg) noexcept {
   RefillDecision d{s.current, false, false, false};
-  if (arm >= s.arms_used) return d;
+  if (s.stood_down || arm >= s.arms_used) return d;
   s.arms[arm].pulls_q16 += kQ16;
   s.arms[arm].reward_q16 += reward_q16;
   if (arm != s.current) return d;  // a late window of an earlier arm: statistics only
@@ -261,48 +300,44 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
     a.reward_q16 = (a.reward_q16 * cfg.discount_q16) >> 16;
   }
   const std::size_t before = s.current;
-  auto publish = [&](std::size_t next, bool control) {
-    s.current = next;
-    s.control = control;
-    d.arm = next;
-    d.changed = next != before;
+  const auto down = [&] {
+    stand_down(s, now_ms, cfg);
+    d.stood_down = true;
+    d.arm = s.current;
+    d.changed = s.current != before;
   };
-  if (s.stood_down) {
-    if (s.epochs < s.resume_epoch) {
-      publish(s.default_arm, true);
+  if (s.control) {
+    // Under the default count the refill engine takes almost no time: no
+    // count can win back enough to be worth exploring.
+    if (epoch_mean + cfg.min_busy_q16 > kQ16) {
+      down();
       return d;
     }
-    s.stood_down = false;  // try again
-    s.since_judge = 0;
-  } else if (s.control) {
     s.control_sum_q16 += epoch_mean;
     ++s.control_epochs;
   } else {
     s.learn_sum_q16 += epoch_mean;
     ++s.learn_epochs;
   }
-
   if (cfg.judge_epochs != 0 && ++s.since_judge >= cfg.judge_epochs && s.learn_epochs != 0 &&
       s.control_epochs != 0) {
-    s.since_judge = 0;
     const std::uint64_t learn = s.learn_sum_q16 / s.learn_epochs;
     const std::uint64_t control = s.control_sum_q16 / s.control_epochs;
     s.learn_sum_q16 = s.control_sum_q16 = 0;
     s.learn_epochs = s.control_epochs = 0;
+    s.since_judge = 0;
     if (learn < control + cfg.margin_q16) {
-      s.stood_down = true;
-      ++s.stand_downs;
-      s.resume_epoch = s.epochs + s.backoff;
-      s.backoff = s.backoff * 2 > cfg.backoff_max ? cfg.backoff_max : s.backoff * 2;
-      d.stood_down = true;
-      publish(s.default_arm, true);
+      down();
       return d;
     }
     ++s.judged_ahead;
-    s.backoff = cfg.backoff_min;
+    s.backoff_ms = cfg.backoff_min_ms;
   }
   const bool control_next = cfg.control_every != 0 && s.epochs % cfg.control_every == 0;
-  publish(control_next ? s.default_arm : ucb_pick(s, cfg), control_next);
+  s.current = control_next ? s.default_arm : ucb_pick(s, cfg);
+  s.control = control_next;
+  d.arm = s.current;
+  d.changed = s.current != before;
   return d;
 }
 
