@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 
 #include "cycles.hpp"
@@ -194,6 +195,7 @@ void learner_maybe_start() noexcept {
   // Only one caller gets past this; a malloc made by pthread_create itself
   // sees kStarting and returns, so the start never recurses.
   if (!g_state.compare_exchange_strong(s, kStarting, std::memory_order_acq_rel)) return;
+  const int saved_errno = errno;  // this runs inside malloc, which must keep errno
   sigset_t all;
   sigset_t old;
   sigfillset(&all);
@@ -202,6 +204,7 @@ void learner_maybe_start() noexcept {
   const int rc = pthread_create(&g_thread, nullptr, learner_main, nullptr);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   g_state.store(rc == 0 ? kRunning : kFailed, std::memory_order_release);
+  errno = saved_errno;
 }
 
 std::uint64_t learner_drain() noexcept {

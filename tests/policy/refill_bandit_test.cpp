@@ -135,6 +135,37 @@ TEST(RefillLearner, ExploresOnlyOneStepAwayFromTheBestArm) {
   }
 }
 
+TEST(RefillLearner, TriesTheLargerNeighbourFirst) {
+  Script sc;
+  p::RefillDecision d;
+  do {
+    d = sc.step(producer_reward(sc.s.current));
+  } while (!d.epoch_end);
+  EXPECT_EQ(d.arm, kArm32 + 1);  // 64 before 16
+  do {
+    d = sc.step(producer_reward(sc.s.current));
+  } while (!d.epoch_end);
+  EXPECT_EQ(d.arm, kArm32 + 2);  // 64 was better: its larger neighbour next
+}
+
+TEST(RefillLearner, JudgesEachControlAgainstTheLearnerEpochBeforeItAcrossPhaseChanges) {
+  Script sc;
+  // Rewards alternate between a slow phase and a fast phase every 24
+  // windows (3 epochs); within each phase 128 beats the default by 0.1.
+  // Unpaired sums would compare control epochs of one phase with learner
+  // epochs of another; pairs keep it ahead.
+  std::uint64_t w = 0;
+  for (int i = 0; i < 20000; ++i, ++w) {
+    const bool slow = (w / 24) % 2 == 0;
+    const double base = slow ? 0.4 : 0.8;
+    const std::size_t a = sc.s.current;
+    const double bonus = a >= kArm128 ? 0.1 : (a > kArm32 ? 0.05 : 0.0);
+    sc.step(static_cast<std::uint32_t>((base + bonus) * 65536.0));
+  }
+  EXPECT_EQ(sc.stand_downs, 0u);
+  EXPECT_GE(sc.s.judged_ahead, 10u);
+}
+
 TEST(RefillLearner, OneEpochInEightIsAControlThatPublishesTheDefault) {
   Script sc;
   std::uint64_t epochs = 0;

@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.001, 1000.0));
   app.add_option("--rows", rows_arg, "workload:threads,... (see alloc_workload --help)");
   app.add_option("-a,--allocators", allocs_arg,
-                 "columns: spool, spool-fixed, mimalloc, jemalloc, tcmalloc, glibc");
+                 "columns: spool, spool-fixed, mimalloc, jemalloc, tcmalloc, glibc; a spool column "
+                 "may add settings: spool-fixed+SPOOL_ALLOC_REFILL=128");
   app.add_option("--idle-ms", idle_ms, "idle time before the idle RSS reading")
       ->check(CLI::Range(0, 60'000));
   app.add_option("--timeout", timeout_s, "seconds before one run is killed")
@@ -130,7 +131,11 @@ int main(int argc, char** argv) {
   for (const auto& name : split(allocs_arg, ',')) {
     Allocator a;
     a.name = name;
-    if (name == "spool" || name == "spool-fixed") {
+    // spool, spool-fixed, or either followed by +VAR=VALUE settings (extra
+    // columns for experiments, e.g. spool-fixed+SPOOL_ALLOC_REFILL=128).
+    const std::vector<std::string> parts = split(name, '+');
+    const std::string base = parts.empty() ? name : parts[0];
+    if (base == "spool" || base == "spool-fixed") {
       if (!exists(shim)) {
         std::fprintf(stderr, "alloc_suite: shim %s not found (--shim)\n", shim.c_str());
         return 2;
@@ -139,7 +144,16 @@ int main(int argc, char** argv) {
       a.is_spool = true;
       a.is_peer = false;
       a.env["SPOOL_ALLOC_PRINT_STATS"] = "1";
-      if (name == "spool-fixed") a.env["SPOOL_ALLOC_LEARNER"] = "0";
+      if (base == "spool-fixed") a.env["SPOOL_ALLOC_LEARNER"] = "0";
+      for (std::size_t i = 1; i < parts.size(); ++i) {
+        const auto eq = parts[i].find('=');
+        if (eq == std::string::npos || parts[i].rfind("SPOOL_ALLOC_", 0) != 0) {
+          std::fprintf(stderr, "alloc_suite: bad setting '%s' in column '%s' (want SPOOL_ALLOC_VAR=value)\n",
+                       parts[i].c_str(), name.c_str());
+          return 2;
+        }
+        a.env[parts[i].substr(0, eq)] = parts[i].substr(eq + 1);
+      }
     } else if (name == "glibc") {
       a.preload = "";
     } else {

@@ -1,8 +1,9 @@
 // Producer/consumer handoff shared by the xmalloc and phased workloads: each
 // pair has a single-producer single-consumer ring of batch slots; the producer
 // allocates a batch of blocks into a free slot, the consumer frees every
-// block of a full slot. Waiting is a yield loop (both threads stay runnable,
-// so the measurement is the allocator's, not the scheduler's wake-up latency).
+// block of a full slot. Waiting is std::atomic::wait (a short spin, then a
+// futex): a thread whose partner was preempted sleeps instead of burning the
+// CPU the partner needs (the machines this runs on are often shared).
 #pragma once
 
 #include <atomic>
@@ -19,11 +20,11 @@ namespace spool::bench {
 template <class SizeFn>
 std::uint64_t handoff(int pairs, std::uint64_t batches, std::size_t batch, std::uint64_t seed,
                       SizeFn size_of) {
-  constexpr std::uint64_t kRing = 16;
+  constexpr std::uint32_t kRing = 16;
   struct Pair {
     std::vector<void*> slots;
-    alignas(64) std::atomic<std::uint64_t> produced{0};
-    alignas(64) std::atomic<std::uint64_t> consumed{0};
+    alignas(64) std::atomic<std::uint32_t> produced{0};
+    alignas(64) std::atomic<std::uint32_t> consumed{0};
   };
   std::vector<Pair> ps(static_cast<std::size_t>(pairs));
   for (auto& pr : ps) pr.slots.resize(kRing * batch);
@@ -32,22 +33,30 @@ std::uint64_t handoff(int pairs, std::uint64_t batches, std::size_t batch, std::
     Pair& pr = ps[static_cast<std::size_t>(k)];
     ts.emplace_back([&pr, batches, batch, size_of, seed = seed + static_cast<std::uint64_t>(k)] {
       Rng r(seed);
-      for (std::uint64_t b = 0; b < batches; ++b) {
-        while (b - pr.consumed.load(std::memory_order_acquire) >= kRing) std::this_thread::yield();
+      for (std::uint32_t b = 0; b < batches; ++b) {
+        for (std::uint32_t c = pr.consumed.load(std::memory_order_acquire); b - c >= kRing;
+             c = pr.consumed.load(std::memory_order_acquire)) {
+          pr.consumed.wait(c, std::memory_order_acquire);
+        }
         void** out = &pr.slots[(b % kRing) * batch];
         for (std::size_t i = 0; i < batch; ++i) {
           const std::size_t n = size_of(r);
           out[i] = touch(std::malloc(n), n);
         }
-        pr.produced.store(b + 1, std::memory_order_release);
+        pr.produced.store(static_cast<std::uint32_t>(b + 1), std::memory_order_release);
+        pr.produced.notify_one();
       }
     });
     ts.emplace_back([&pr, batches, batch] {
-      for (std::uint64_t b = 0; b < batches; ++b) {
-        while (pr.produced.load(std::memory_order_acquire) <= b) std::this_thread::yield();
+      for (std::uint32_t b = 0; b < batches; ++b) {
+        for (std::uint32_t p = pr.produced.load(std::memory_order_acquire); p <= b;
+             p = pr.produced.load(std::memory_order_acquire)) {
+          pr.produced.wait(p, std::memory_order_acquire);
+        }
         void** in = &pr.slots[(b % kRing) * batch];
         for (std::size_t i = 0; i < batch; ++i) std::free(in[i]);
-        pr.consumed.store(b + 1, std::memory_order_release);
+        pr.consumed.store(static_cast<std::uint32_t>(b + 1), std::memory_order_release);
+        pr.consumed.notify_one();
       }
     });
   }

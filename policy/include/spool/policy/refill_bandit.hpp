@@ -34,8 +34,10 @@
 //     back more than that, and the learner's reward cannot see every cost of
 //     a larger batch (colder blocks, a larger footprint), so it does not
 //     gamble there; or
-//   * every `judge_epochs` epochs, the mean reward of its own epochs is not
-//     ahead of the control epochs' by `margin`.
+//   * every `judge_epochs` epochs, its own epochs are not ahead of the control
+//     epochs by `margin` on average, each control epoch compared with the
+//     learner epoch just before it (paired, so that a workload changing phase
+//     between them biases one pair, not the whole comparison).
 // It stands down for `backoff` milliseconds (injected clock), doubling each
 // time up to `backoff_max_ms`, reset when a judgement finds it ahead; then it
 // observes again (resume()).
@@ -173,12 +175,14 @@ struct RefillClassState {
   std::uint32_t epoch_fill = 0;  // observations of `current` in this epoch
   std::uint64_t epoch_sum_q16 = 0;
   std::uint64_t epochs = 0;
-  // Judgement window: sums of epoch means, learner epochs vs control epochs.
-  std::uint64_t learn_sum_q16 = 0;
-  std::uint32_t learn_epochs = 0;
-  std::uint64_t control_sum_q16 = 0;
-  std::uint32_t control_epochs = 0;
-  std::uint32_t since_judge = 0;  // epochs since the last judgement
+  // Judgement: each control epoch is paired with the learner epoch just
+  // before it (both measured under nearly the same conditions, so a workload
+  // that changes phase does not bias the comparison much).
+  std::uint64_t last_learn_q16 = 0;  // mean of the latest learner epoch
+  bool have_last_learn = false;
+  std::int64_t pair_diff_sum = 0;    // sum of (learner - control), Q16
+  std::uint32_t pairs = 0;
+  std::uint32_t since_judge = 0;     // epochs since the last judgement
   // Stand-down.
   bool stood_down = false;
   std::uint64_t resume_ms = 0;     // when it observes again
@@ -217,7 +221,11 @@ constexpr void init_class(RefillClassState& s, std::size_t arms_used, std::size_
   return best;
 }
 
-// Discounted UCB1 among the best arm and its neighbours.
+// Discounted UCB1 among the best arm and its neighbours. A neighbour never
+// observed (or whose observations have all decayed) is tried first, the
+// larger one before the smaller: the learner only runs where refilling takes
+// a real share of the time, which larger batches reduce. Among observed arms,
+// ties go to the smaller count.
 [[nodiscard]] constexpr std::size_t ucb_pick(const RefillClassState& s,
                                              const RefillLearnerConfig& cfg) noexcept {
   const std::size_t best = best_arm(s);
@@ -225,14 +233,15 @@ constexpr void init_class(RefillClassState& s, std::size_t arms_used, std::size_
   for (std::size_t i = 0; i < s.arms_used; ++i) total += s.arms[i].pulls_q16;
   const std::size_t lo = best == 0 ? 0 : best - 1;
   const std::size_t hi = best + 1 < s.arms_used ? best + 1 : best;
+  for (std::size_t i = hi + 1; i-- > lo;) {
+    if (s.arms[i].pulls_q16 == 0) return i;
+  }
   std::size_t pick = best;
   u128 pick_score = 0;
   for (std::size_t i = lo; i <= hi; ++i) {
     const std::uint64_t bonus = ucb1_bonus_q16(total, s.arms[i].pulls_q16);
-    const u128 explore = bonus == ~std::uint64_t{0} ? (u128{1} << 80)
-                                                    : (u128{bonus} * cfg.explore_q16) >> 16;
-    const u128 score = u128{mean_q16(s.arms[i])} + explore;
-    if (i == lo || score > pick_score) {  // strict: ties keep the smaller count
+    const u128 score = u128{mean_q16(s.arms[i])} + ((u128{bonus} * cfg.explore_q16) >> 16);
+    if (i == lo || score > pick_score) {
       pick = i;
       pick_score = score;
     }
@@ -258,8 +267,9 @@ constexpr void stand_down(RefillClassState& s, std::uint64_t now_ms,
   s.control = true;
   s.epoch_fill = 0;
   s.epoch_sum_q16 = 0;
-  s.learn_sum_q16 = s.control_sum_q16 = 0;
-  s.learn_epochs = s.control_epochs = 0;
+  s.have_last_learn = false;
+  s.pair_diff_sum = 0;
+  s.pairs = 0;
   s.since_judge = 0;
 }
 
@@ -313,20 +323,21 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
       down();
       return d;
     }
-    s.control_sum_q16 += epoch_mean;
-    ++s.control_epochs;
+    if (s.have_last_learn) {
+      s.pair_diff_sum += static_cast<std::int64_t>(s.last_learn_q16) -
+                         static_cast<std::int64_t>(epoch_mean);
+      ++s.pairs;
+    }
   } else {
-    s.learn_sum_q16 += epoch_mean;
-    ++s.learn_epochs;
+    s.last_learn_q16 = epoch_mean;
+    s.have_last_learn = true;
   }
-  if (cfg.judge_epochs != 0 && ++s.since_judge >= cfg.judge_epochs && s.learn_epochs != 0 &&
-      s.control_epochs != 0) {
-    const std::uint64_t learn = s.learn_sum_q16 / s.learn_epochs;
-    const std::uint64_t control = s.control_sum_q16 / s.control_epochs;
-    s.learn_sum_q16 = s.control_sum_q16 = 0;
-    s.learn_epochs = s.control_epochs = 0;
+  if (cfg.judge_epochs != 0 && ++s.since_judge >= cfg.judge_epochs && s.pairs != 0) {
+    const std::int64_t ahead = s.pair_diff_sum / static_cast<std::int64_t>(s.pairs);
+    s.pair_diff_sum = 0;
+    s.pairs = 0;
     s.since_judge = 0;
-    if (learn < control + cfg.margin_q16) {
+    if (ahead < static_cast<std::int64_t>(cfg.margin_q16)) {
       down();
       return d;
     }
