@@ -109,7 +109,7 @@ void consume(const RefillEvent& e) noexcept {
     g_stand_downs.fetch_add(1, std::memory_order_relaxed);
     g_quiet[e.cls].store(true, std::memory_order_relaxed);
   }
-  g_class_state[e.cls].store(l.s.stood_down ? 2 : 1, std::memory_order_relaxed);
+  g_class_state[e.cls].store(l.s.stood_down ? 2 : (l.s.watching ? 3 : 1), std::memory_order_relaxed);
 }
 
 // Classes whose stand-down is over observe again (learner thread only).
@@ -265,6 +265,7 @@ LearnerCounters learner_counters() noexcept {
     const auto v = s.load(std::memory_order_relaxed);
     if (v != 0) ++c.classes_learning;
     if (v == 2) ++c.stood_down_now;
+    if (v == 3) ++c.watching_now;
   }
   c.cpu_ns = g_cpu_ns.load(std::memory_order_relaxed);
   c.wall_ns = g_wall_ns.load(std::memory_order_relaxed);

@@ -67,13 +67,14 @@ struct LearnerCounters {
   std::uint64_t consumed = 0;
   std::uint64_t decisions = 0;        // times a published count changed
   std::uint64_t stand_downs = 0;      // times a class stood down
-  std::uint32_t stood_down_now = 0;   // classes standing down now
+  std::uint32_t stood_down_now = 0;   // classes stood down now (judged not ahead, not observed)
+  std::uint32_t watching_now = 0;     // classes only watching the default (nothing to gain)
   std::uint32_t classes_learning = 0; // classes with observations
   std::uint64_t cpu_ns = 0;
   std::uint64_t wall_ns = 0;
 };
 LearnerCounters learner_counters() noexcept;
-// Per class: 0 = no observations, 1 = learning, 2 = stood down.
+// Per class: 0 = no observations, 1 = learning, 2 = stood down, 3 = watching.
 unsigned learner_class_state(unsigned cls) noexcept;
 
 }  // namespace spool::alloc::detail

@@ -48,6 +48,7 @@ Stats stats() noexcept {
   s.learner_decisions = l.decisions;
   s.learner_stand_downs = l.stand_downs;
   s.learner_stood_down = l.stood_down_now;
+  s.learner_watching = l.watching_now;
   s.learner_classes = l.classes_learning;
   s.learner_cpu_ns = l.cpu_ns;
   s.learner_wall_ns = l.wall_ns;
@@ -72,7 +73,7 @@ void format_report(const Stats& s, Sink&& sink) {
   emit(std::snprintf(line, sizeof line, "%6s %8s %12s %10s %10s %8s %12s %10s %9s %6s %8s\n",
                      "class", "size", "hits", "misses", "refills", "flushes", "retained", "depot",
                      "released", "count", "learner"));
-  static const char* const kLearnerState[] = {"-", "learning", "stood"};
+  static const char* const kLearnerState[] = {"-", "learning", "stood", "watching"};
   for (unsigned c = 0; c < kClassCount; ++c) {
     const ClassStats& k = s.classes[c];
     if (k.misses == 0 && k.bytes_retained == 0 && k.hits == 0) continue;
@@ -81,7 +82,7 @@ void format_report(const Stats& s, Sink&& sink) {
                        class_size(c), s.hits_tracked ? "" : "n/a", ull{k.misses}, ull{k.refills},
                        ull{k.flushes}, ull{k.bytes_retained}, ull{k.depot_blocks},
                        ull{k.released_blocks}, k.refill_count,
-                       kLearnerState[k.learner_state < 3 ? k.learner_state : 0]));
+                       kLearnerState[k.learner_state < 4 ? k.learner_state : 0]));
     if (s.hits_tracked) {
       emit(std::snprintf(line, sizeof line, "%6s %8s %12llu\n", "", "hits:", ull{k.hits}));
     }
@@ -103,8 +104,10 @@ void format_report(const Stats& s, Sink&& sink) {
                      ull{s.learner_decisions}, static_cast<double>(s.learner_cpu_ns) / 1e6,
                      static_cast<double>(s.learner_wall_ns) / 1e9, cpu_share));
   emit(std::snprintf(line, sizeof line,
-                     "learner stood down: %u of %u classes now, %llu times in all\n",
-                     s.learner_stood_down, s.learner_classes, ull{s.learner_stand_downs}));
+                     "learner stood down: %u of %u classes watching (nothing to gain), %u stood "
+                     "down (not ahead; %llu times in all)\n",
+                     s.learner_watching, s.learner_classes, s.learner_stood_down,
+                     ull{s.learner_stand_downs}));
 }
 
 }  // namespace

@@ -139,18 +139,19 @@ TEST_F(Refill, AWindowClosesAtTheFirstTimedRefillAfterItsLength) {
 TEST_F(Refill, NoEventsArePushedForAClassTheLearnerStoodDownOn) {
   d::set_window_cycles(1);
   const unsigned cls = spool::alloc::class_of(800);
-  // Scripted: the class spends 1 % of its time refilling under the default
-  // count; one control epoch of that and the learner stands down there.
-  for (int i = 0; i < 8; ++i) {
+  // Scripted: the class spends 10 % of its time refilling whatever the
+  // count; after a judging period the learner stands down there.
+  for (int i = 0; i < 8 * 40; ++i) {
     d::RefillEvent e{};
     e.cls = static_cast<std::uint8_t>(cls);
     e.count = static_cast<std::uint16_t>(d::refill_count(cls));
     e.refills = 4;
-    e.slow_cycles = 10'000;
+    e.slow_cycles = 100'000;
     e.window_cycles = 1'000'000;
     ASSERT_TRUE(d::push_event(e));
+    ASSERT_EQ(d::learner_drain(), 1u);
   }
-  EXPECT_EQ(d::learner_drain(), 8u);
+  ASSERT_EQ(d::learner_class_state(cls), 2u);
   ASSERT_FALSE(d::learner_observes(cls));
   const std::uint64_t before = offered();
   std::vector<void*> v;

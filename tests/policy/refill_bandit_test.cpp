@@ -183,16 +183,25 @@ TEST(RefillLearner, OneEpochInEightIsAControlThatPublishesTheDefault) {
   EXPECT_EQ(epochs, 4000u / sc.cfg.epoch_events);
 }
 
-TEST(RefillLearner, StandsDownAtOnceWhenRefillingTakesAlmostNoTimeUnderTheDefault) {
+TEST(RefillLearner, OnlyWatchesTheDefaultWhereRefillingTakesAlmostNoTime) {
   Script sc;
   // 2 % of the time in the refill engine: below min_busy (5 %), nothing to win.
   const auto quiet = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 * 98 / 100); };
-  sc.run(sc.cfg.epoch_events, quiet);  // one (control) epoch
-  EXPECT_EQ(sc.stand_downs, 1u);
-  EXPECT_TRUE(sc.s.stood_down);
+  sc.run(sc.cfg.epoch_events * 20, quiet);
+  EXPECT_TRUE(sc.s.watching);
+  EXPECT_FALSE(sc.s.stood_down);  // it keeps observing
+  EXPECT_EQ(sc.s.watch_starts, 1u);
+  EXPECT_EQ(sc.stand_downs, 0u);
   EXPECT_EQ(sc.s.current, kArm32);
   EXPECT_EQ(sc.changes, 0u);  // it never published anything but the default
-  EXPECT_EQ(sc.s.resume_ms, sc.now_ms + sc.cfg.backoff_min_ms);
+  // The workload changes: refilling now takes a third of the time. The next
+  // epoch ends the watch and the learner tries a larger count.
+  p::RefillDecision d;
+  do {
+    d = sc.step(producer_reward(sc.s.current));
+  } while (!d.epoch_end);
+  EXPECT_FALSE(sc.s.watching);
+  EXPECT_EQ(d.arm, kArm32 + 1);
 }
 
 TEST(RefillLearner, StandsDownWhenNoCountBeatsTheDefault) {

@@ -27,20 +27,22 @@
 //   * the other epochs publish a discounted-UCB1 pick among the best known arm
 //     and its two neighbours (exploration only ever costs one step away).
 //
-// Standing down. The learner stops (publishes the default count, asks the
-// refill engine to stop observing the class, and explores nothing) when
-//   * a control epoch shows the thread spending less than `min_busy` of its
-//     time in the refill engine under the default count: no count can win
-//     back more than that, and the learner's reward cannot see every cost of
-//     a larger batch (colder blocks, a larger footprint), so it does not
-//     gamble there; or
-//   * every `judge_epochs` epochs, its own epochs are not ahead of the control
-//     epochs by `margin` on average, each control epoch compared with the
-//     learner epoch just before it (paired, so that a workload changing phase
-//     between them biases one pair, not the whole comparison).
-// It stands down for `backoff` milliseconds (injected clock), doubling each
-// time up to `backoff_max_ms`, reset when a judgement finds it ahead; then it
-// observes again (resume()).
+// Standing down, two ways, both publishing the default count:
+//   * Watching: a control epoch shows the thread spending less than
+//     `min_busy` of its time in the refill engine under the default count.
+//     No count can win back more than that, and the learner's reward cannot
+//     see every cost of a larger batch (colder blocks, a larger footprint),
+//     so it does not gamble there. It keeps measuring the default only
+//     (every epoch a control) and starts learning again as soon as an epoch
+//     shows the share above `min_busy` (the workload changed).
+//   * Stood down: every `judge_epochs` epochs its own epochs are compared
+//     with the control epochs, each control paired with the learner epoch
+//     just before it (so a workload changing phase between them biases one
+//     pair, not the whole comparison). Unless it is ahead by `margin` on
+//     average, it stops observing the class altogether for `backoff`
+//     milliseconds (injected clock), doubling each time up to
+//     `backoff_max_ms`, reset when a judgement finds it ahead; then it
+//     observes again (resume()).
 #pragma once
 
 #include <array>
@@ -183,11 +185,13 @@ struct RefillClassState {
   std::int64_t pair_diff_sum = 0;    // sum of (learner - control), Q16
   std::uint32_t pairs = 0;
   std::uint32_t since_judge = 0;     // epochs since the last judgement
-  // Stand-down.
-  bool stood_down = false;
+  // Standing down.
+  bool watching = false;           // only measuring the default (nothing to gain)
+  bool stood_down = false;         // not observing at all until resume_ms
   std::uint64_t resume_ms = 0;     // when it observes again
   std::uint64_t backoff_ms = 0;    // the next stand-down's length
-  std::uint32_t stand_downs = 0;   // how many times it stood down
+  std::uint32_t stand_downs = 0;   // how many times it stood down (judged not ahead)
+  std::uint32_t watch_starts = 0;  // how many times it went watching
   std::uint32_t judged_ahead = 0;  // how many judgements it passed
 };
 
@@ -252,9 +256,19 @@ constexpr void init_class(RefillClassState& s, std::size_t arms_used, std::size_
 struct RefillDecision {
   std::size_t arm = 0;     // arm to publish (== state.current afterwards)
   bool changed = false;    // differs from what was published before
-  bool stood_down = false; // this observation made the learner stand down
+  bool stood_down = false; // this observation made the learner stand down (stop observing)
   bool epoch_end = false;
 };
+
+// Clears the epoch and the judgement in progress (state changes).
+constexpr void restart_epochs(RefillClassState& s) noexcept {
+  s.epoch_fill = 0;
+  s.epoch_sum_q16 = 0;
+  s.have_last_learn = false;
+  s.pair_diff_sum = 0;
+  s.pairs = 0;
+  s.since_judge = 0;
+}
 
 // Stands down until now_ms + backoff: publishes the default, stops observing.
 constexpr void stand_down(RefillClassState& s, std::uint64_t now_ms,
@@ -263,14 +277,10 @@ constexpr void stand_down(RefillClassState& s, std::uint64_t now_ms,
   ++s.stand_downs;
   s.resume_ms = now_ms + s.backoff_ms;
   s.backoff_ms = s.backoff_ms * 2 > cfg.backoff_max_ms ? cfg.backoff_max_ms : s.backoff_ms * 2;
+  s.watching = false;
   s.current = s.default_arm;
   s.control = true;
-  s.epoch_fill = 0;
-  s.epoch_sum_q16 = 0;
-  s.have_last_learn = false;
-  s.pair_diff_sum = 0;
-  s.pairs = 0;
-  s.since_judge = 0;
+  restart_epochs(s);
 }
 
 [[nodiscard]] constexpr bool resume_due(const RefillClassState& s, std::uint64_t now_ms) noexcept {
@@ -316,13 +326,23 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
     d.arm = s.current;
     d.changed = s.current != before;
   };
-  if (s.control) {
-    // Under the default count the refill engine takes almost no time: no
-    // count can win back enough to be worth exploring.
-    if (epoch_mean + cfg.min_busy_q16 > kQ16) {
-      down();
-      return d;
-    }
+  // Under the default count the refill engine takes almost no time: no
+  // count can win back enough to be worth exploring.
+  const bool quiet = s.control && epoch_mean + cfg.min_busy_q16 > kQ16;
+  if (s.watching) {
+    if (quiet) return d;  // keep measuring the default
+    s.watching = false;   // the workload changed: learn
+    restart_epochs(s);
+  } else if (quiet) {
+    s.watching = true;
+    ++s.watch_starts;
+    s.current = s.default_arm;
+    s.control = true;
+    restart_epochs(s);
+    d.arm = s.current;
+    d.changed = s.current != before;
+    return d;
+  } else if (s.control) {
     if (s.have_last_learn) {
       s.pair_diff_sum += static_cast<std::int64_t>(s.last_learn_q16) -
                          static_cast<std::int64_t>(epoch_mean);
