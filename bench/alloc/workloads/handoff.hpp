@@ -3,7 +3,9 @@
 // allocates a batch of blocks into a free slot, the consumer frees every
 // block of a full slot. Waiting is std::atomic::wait (a short spin, then a
 // futex): a thread whose partner was preempted sleeps instead of burning the
-// CPU the partner needs (the machines this runs on are often shared).
+// CPU the partner needs (the machines this runs on are often shared), and a
+// sleeper is woken once per group of batches, not per batch, so that wake-up
+// latency does not set the pace.
 #pragma once
 
 #include <atomic>
@@ -20,7 +22,8 @@ namespace spool::bench {
 template <class SizeFn>
 std::uint64_t handoff(int pairs, std::uint64_t batches, std::size_t batch, std::uint64_t seed,
                       SizeFn size_of) {
-  constexpr std::uint32_t kRing = 16;
+  constexpr std::uint32_t kRing = 16;  // batch slots per pair
+  constexpr std::uint32_t kGroup = 8;  // a sleeping partner is woken once per group
   struct Pair {
     std::vector<void*> slots;
     alignas(64) std::atomic<std::uint32_t> produced{0};
@@ -44,7 +47,7 @@ std::uint64_t handoff(int pairs, std::uint64_t batches, std::size_t batch, std::
           out[i] = touch(std::malloc(n), n);
         }
         pr.produced.store(static_cast<std::uint32_t>(b + 1), std::memory_order_release);
-        pr.produced.notify_one();
+        if ((b + 1) % kGroup == 0 || b + 1 == batches) pr.produced.notify_one();
       }
     });
     ts.emplace_back([&pr, batches, batch] {
@@ -56,7 +59,7 @@ std::uint64_t handoff(int pairs, std::uint64_t batches, std::size_t batch, std::
         void** in = &pr.slots[(b % kRing) * batch];
         for (std::size_t i = 0; i < batch; ++i) std::free(in[i]);
         pr.consumed.store(static_cast<std::uint32_t>(b + 1), std::memory_order_release);
-        pr.consumed.notify_one();
+        if ((b + 1) % kGroup == 0 || b + 1 == batches) pr.consumed.notify_one();
       }
     });
   }

@@ -6,7 +6,7 @@
 //   handoff producer/consumer pairs: producers allocate batches that the
 //           consumers free (every block crosses threads; the producer's
 //           lists run dry constantly, so bigger refills pay);
-//   churn   bursts of short-lived threads, each allocating a few hundred
+//   churn   bursts of short-lived threads, each allocating 1200
 //           blocks and handing half to the next burst (every new thread
 //           starts with empty lists; big refills are carved and abandoned).
 // threads >= 2 (pairs for the handoff). One operation = one allocation.
@@ -23,7 +23,7 @@ namespace {
 
 constexpr std::size_t kLocalSlots = 2048;
 constexpr std::size_t kBatch = 256;
-constexpr std::size_t kChurnBlocks = 300;
+constexpr std::size_t kChurnBlocks = 1200;
 
 std::size_t phased_size(Rng& r) { return 16 + r.below(241); }
 
@@ -78,13 +78,13 @@ std::uint64_t churn_phase(int threads, std::uint64_t bursts, std::uint64_t seed)
 
 Result phased(const Params& p) {
   const int threads = p.threads < 2 ? 2 : p.threads;
-  const std::uint64_t cycles = scaled(4, p.scale);
+  const std::uint64_t cycles = scaled(3, p.scale);
   std::uint64_t ops = 0;
   const auto t0 = Clock::now();
   for (std::uint64_t c = 0; c < cycles; ++c) {
-    ops += local_phase(threads, 1'500'000, p.seed + c * 3);
-    ops += handoff(threads / 2, 4'000, kBatch, p.seed + c * 3 + 1, phased_size);
-    ops += churn_phase(threads, 1'000, p.seed + c * 3 + 2);
+    ops += local_phase(threads, 4'000'000, p.seed + c * 3);
+    ops += handoff(threads / 2, 12'000, kBatch, p.seed + c * 3 + 1, phased_size);
+    ops += churn_phase(threads, 600, p.seed + c * 3 + 2);
   }
   Result r;
   r.seconds = seconds_since(t0);
