@@ -29,7 +29,43 @@ int index_of(const std::vector<Allocator>& allocs, const char* n) {
   return -1;
 }
 
-// One rate table: median per allocator, best peer, Spool's ratios.
+// Per repetition r: a / b of the two runs of that repetition (run close
+// together in time, so the machine's slow drifts cancel); median and range.
+std::string paired(const Cell& a, const Cell& b, double RunResult::*metric) {
+  std::vector<double> r;
+  const std::size_t n = a.runs.size() < b.runs.size() ? a.runs.size() : b.runs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a.runs[i].ok && b.runs[i].ok && b.runs[i].*metric > 0) {
+      r.push_back(a.runs[i].*metric / b.runs[i].*metric);
+    }
+  }
+  if (r.empty()) return "-";
+  const auto [lo, hi] = std::minmax_element(r.begin(), r.end());
+  return fmt("%.2f", median(r)) + fmt(" (%.2f", *lo) + fmt("–%.2f)", *hi);
+}
+
+// Per repetition: spool over the best peer of that repetition.
+std::string paired_best(const std::vector<Cell>& row, const std::vector<Allocator>& allocs,
+                        int subject, double RunResult::*metric) {
+  if (subject < 0) return "-";
+  std::vector<double> r;
+  const Cell& s = row[static_cast<std::size_t>(subject)];
+  for (std::size_t i = 0; i < s.runs.size(); ++i) {
+    if (!s.runs[i].ok) continue;
+    double best = 0;
+    for (std::size_t ai = 0; ai < allocs.size(); ++ai) {
+      if (!allocs[ai].is_peer || i >= row[ai].runs.size() || !row[ai].runs[i].ok) continue;
+      best = std::max(best, row[ai].runs[i].*metric);
+    }
+    if (best > 0) r.push_back(s.runs[i].*metric / best);
+  }
+  if (r.empty()) return "-";
+  const auto [lo, hi] = std::minmax_element(r.begin(), r.end());
+  return fmt("%.2f", median(r)) + fmt(" (%.2f", *lo) + fmt("–%.2f)", *hi);
+}
+
+// One rate table: median per allocator, the best peer by median, and
+// Spool's ratios paired per repetition (median, min–max).
 void rate_table(const char* title, double RunResult::*metric,
                 const std::vector<std::string>& rows, const std::vector<Allocator>& allocs,
                 const std::vector<std::vector<Cell>>& cells) {
@@ -37,35 +73,33 @@ void rate_table(const char* title, double RunResult::*metric,
   const int fixed = index_of(allocs, "spool-fixed");
   std::printf("\n| %s |", title);
   for (const auto& a : allocs) std::printf(" %s |", a.name.c_str());
-  std::printf(" best peer | spool / best | fixed / best | learner on / off |\n|---|");
-  for (std::size_t i = 0; i < allocs.size() + 4; ++i) std::printf("---:|");
-  std::printf("\n");
+  std::printf(" best peer | spool / best peer | fixed / best peer | learner on / off |\n|---|");
+  for (std::size_t i = 0; i < allocs.size() + 1; ++i) std::printf("---:|");
+  std::printf("---:|---:|---:|\n");
   for (std::size_t ri = 0; ri < rows.size(); ++ri) {
     std::printf("| %s |", rows[ri].c_str());
     double best = 0;
     std::string best_name = "-";
-    std::vector<double> med(allocs.size(), 0);
     for (std::size_t ai = 0; ai < allocs.size(); ++ai) {
       const Cell& c = cells[ri][ai];
       if (!c.any_ok()) {
         std::printf(" failed |");
         continue;
       }
-      med[ai] = median(c.field(metric));
-      std::printf(" %.2f |", med[ai] / 1e6);
-      if (allocs[ai].is_peer && med[ai] > best) {
-        best = med[ai];
+      const double med = median(c.field(metric));
+      std::printf(" %.2f |", med / 1e6);
+      if (allocs[ai].is_peer && med > best) {
+        best = med;
         best_name = allocs[ai].name;
       }
     }
-    const auto ratio = [&](int ai, double den) {
-      return ai >= 0 && med[static_cast<std::size_t>(ai)] > 0 && den > 0
-                 ? fmt("%.2f", med[static_cast<std::size_t>(ai)] / den)
-                 : std::string("-");
-    };
-    std::printf(" %s | %s | %s | %s |\n", best_name.c_str(), ratio(spool, best).c_str(),
-                ratio(fixed, best).c_str(),
-                fixed >= 0 ? ratio(spool, med[static_cast<std::size_t>(fixed)]).c_str() : "-");
+    const std::string on_off =
+        spool >= 0 && fixed >= 0
+            ? paired(cells[ri][static_cast<std::size_t>(spool)], cells[ri][static_cast<std::size_t>(fixed)], metric)
+            : "-";
+    std::printf(" %s | %s | %s | %s |\n", best_name.c_str(),
+                paired_best(cells[ri], allocs, spool, metric).c_str(),
+                paired_best(cells[ri], allocs, fixed, metric).c_str(), on_off.c_str());
   }
 }
 
@@ -139,6 +173,8 @@ void print_tables(const std::vector<std::string>& rows, const std::vector<Alloca
   strftime(date, sizeof date, "%Y-%m-%d", localtime(&now));
   std::printf("\nalloc_suite, %s, %d repetition(s), scale %g, %ld CPUs; medians.\n", date, reps,
               scale, sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf("Ratios are paired per repetition (runs of one repetition ran close together); "
+              "median (min–max) over repetitions.\n");
   rate_table("wall-clock rate (M ops/s)", &RunResult::rate, rows, allocs, cells);
   rate_table("CPU-time rate (M ops per CPU-second)", &RunResult::cpu_rate, rows, allocs, cells);
   memory_table(idle_ms, rows, allocs, cells);
