@@ -50,7 +50,7 @@ TEST(Stress, ChurningThreadsTransferringRandomBlocksKeepEveryPatternIntact) {
                                           spool_aligned_alloc, spool_free};
   spool::alloc::test::StressConfig cfg;
   cfg.threads = 4;
-  cfg.rounds = 6;
+  cfg.rounds = kScale > 1 ? 3 : 6;
   cfg.steps = 12'000 / kScale;
   const auto r = spool::alloc::test::run_stress(api, cfg);
   EXPECT_EQ(r.corrupt, 0u);
