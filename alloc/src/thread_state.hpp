@@ -32,6 +32,8 @@ struct ThreadCounters {
   std::atomic<std::uint64_t> flushes{0};
 };
 
+inline constexpr std::uint8_t kMaxCapShift = 3;  // caps grow to 8x SPOOL_ALLOC_CACHE_KIB at most
+
 inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
@@ -42,6 +44,12 @@ struct ThreadState {
   bool registered = false;
   std::atomic<std::uint64_t>* hits = nullptr;  // this thread's Box 1 hit counters
   std::uint32_t cap[kClassCount] = {};
+  // Adaptive caps: a list that ran empty (a refill) and then filled up to its
+  // cap again is cycling through whole batches (allocate many, free many):
+  // its cap doubles instead of flushing, up to kMaxCapShift doublings
+  // (classes below 32 KiB only).
+  std::uint8_t cap_shift[kClassCount] = {};
+  bool refilled_since_full[kClassCount] = {};
   ClassWindow win[kClassCount] = {};
   ThreadCounters ctr[kClassCount] = {};
 };

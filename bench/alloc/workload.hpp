@@ -77,5 +77,9 @@ bool check_pattern(const void* p, std::size_t n);
 
 // Resident set of this process now, in KiB (from /proc/self/statm).
 std::uint64_t rss_kib_now();
+// Peak resident set of this program since exec, in KiB (VmHWM; unlike the
+// parent's wait4 figure it never includes the memory of the process that
+// spawned it).
+std::uint64_t peak_rss_kib();
 
 }  // namespace spool::bench

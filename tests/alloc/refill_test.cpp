@@ -83,6 +83,38 @@ TEST_F(Refill, ListPastItsCapReturnsHalfToTheBackend) {
   EXPECT_GE(d::backend_class_counters(cls).depot_blocks - depot_before, 150u);
 }
 
+TEST_F(Refill, ACapDoublesForAThreadThatCyclesThroughWholeBatchesUpToEightTimes) {
+  ScopedOption cache(Option::cache_kib, 1);  // cap = 16 blocks of 64 B
+  spool::alloc::flush_thread_cache();
+  const unsigned cls = spool::alloc::class_of(64);
+  std::vector<void*> v;
+  auto cycle = [&](int n) {  // allocate n, free n: returns the flushes it caused
+    const auto before = d::refill_counters(cls).flushes;
+    for (int i = 0; i < n; ++i) v.push_back(spool::alloc::allocate(64));
+    for (void* p : v) spool::alloc::deallocate(p);
+    v.clear();
+    return d::refill_counters(cls).flushes - before;
+  };
+  for (int i = 0; i < 6; ++i) cycle(100);  // 16 -> 32 -> 64 -> 128
+  EXPECT_EQ(cycle(100), 0u);  // a cycle of 100 now stays with the thread
+  EXPECT_GT(cycle(1000), 0u);  // the cap stops at 8 x 16 = 128
+}
+
+TEST_F(Refill, AProducerOrAConsumerAloneKeepsItsCap) {
+  ScopedOption cache(Option::cache_kib, 1);  // cap = 16 blocks of 64 B
+  spool::alloc::flush_thread_cache();
+  const unsigned cls = spool::alloc::class_of(64);
+  // Blocks allocated elsewhere and only freed here: the list never runs
+  // empty in between, so every 8 frees past the cap go back to the depot.
+  std::vector<void*> v;
+  std::thread([&] {
+    for (int i = 0; i < 400; ++i) v.push_back(spool::alloc::allocate(64));
+  }).join();
+  const auto before = d::refill_counters(cls).flushes;
+  for (void* p : v) spool::alloc::deallocate(p);
+  EXPECT_EQ(d::refill_counters(cls).flushes - before, (400u - 16u) / 8u);
+}
+
 TEST_F(Refill, AMediumClassListHoldsAtLeastOneBlockAndAtMostItsByteCap) {
   const unsigned cls = spool::alloc::class_of(512 * 1024);
   std::vector<void*> v;

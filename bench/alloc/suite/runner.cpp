@@ -187,6 +187,9 @@ RunResult run_one(const RunSpec& spec, const Allocator& a) {
   r.seconds = to_f(kv, "seconds");
   r.check = to_u64(kv, "check");
   r.rss_idle_kib = to_u64(kv, "rss_idle_kib");
+  // The program's own high-water mark: wait4's ru_maxrss can include the
+  // spawning process's memory (posix_spawn shares it until exec).
+  if (const std::uint64_t peak = to_u64(kv, "peak_kib"); peak != 0) r.peak_rss_kib = peak;
   if (a.is_spool) parse_learner(err, r);
   r.ok = true;
   return r;

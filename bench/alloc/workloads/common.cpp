@@ -35,6 +35,19 @@ bool check_pattern(const void* p, std::size_t n) {
   return true;
 }
 
+std::uint64_t peak_rss_kib() {
+  const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096] = {};
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  const char* hwm = std::strstr(buf, "VmHWM:");
+  unsigned long long kib = 0;
+  if (hwm == nullptr || std::sscanf(hwm, "VmHWM: %llu", &kib) != 1) return 0;
+  return kib;
+}
+
 std::uint64_t rss_kib_now() {
   const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;

@@ -5,7 +5,8 @@
 //
 // Output (stdout, one line):
 //   result workload=<name> ops=<n> seconds=<s> rate=<ops/s> check=<errors>
-//          rss_end_kib=<k> rss_idle_kib=<k>
+//          peak_kib=<k> rss_end_kib=<k> rss_idle_kib=<k>
+// peak: VmHWM, the largest resident set since exec;
 // rss_end: resident set right after the workload freed everything;
 // rss_idle: after --idle-ms more of doing nothing (memory returned when idle).
 // Exit status: 0, 1 when a pattern check failed, 2 on bad arguments.
@@ -71,14 +72,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Result r = w->run(p);
+  const std::uint64_t peak = peak_rss_kib();
   const std::uint64_t rss_end = rss_kib_now();
   if (idle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
   const std::uint64_t rss_idle = rss_kib_now();
-  std::printf("result workload=%s ops=%.0f seconds=%.6f rate=%.1f check=%llu rss_end_kib=%llu "
-              "rss_idle_kib=%llu\n",
+  std::printf("result workload=%s ops=%.0f seconds=%.6f rate=%.1f check=%llu peak_kib=%llu "
+              "rss_end_kib=%llu rss_idle_kib=%llu\n",
               w->name, r.ops, r.seconds, r.seconds > 0 ? r.ops / r.seconds : 0.0,
-              static_cast<unsigned long long>(r.check), static_cast<unsigned long long>(rss_end),
-              static_cast<unsigned long long>(rss_idle));
+              static_cast<unsigned long long>(r.check), static_cast<unsigned long long>(peak),
+              static_cast<unsigned long long>(rss_end), static_cast<unsigned long long>(rss_idle));
   std::fflush(stdout);
   return r.check == 0 ? 0 : 1;
 }
