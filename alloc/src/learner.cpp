@@ -92,9 +92,12 @@ void consume(const RefillEvent& e) noexcept {
     l.init = true;
   }
   if (l.s.arms_used < 2) return;  // one feasible count: nothing to learn
-  const pol::RefillWindow w{e.slow_cycles, e.window_cycles, e.count, block, max_batch_bytes()};
-  const pol::RefillDecision d = pol::observe(l.s, pol::arm_for_count(e.count),
-                                             pol::window_reward_q16(w), now_ms(), kConfig);
+  const std::uint64_t per_us = window_cycles() / 1000;
+  const pol::RefillWindow w{e.slow_cycles, e.window_cycles, e.count,    e.refills,
+                            e.unused,      block,           max_batch_bytes(), per_us == 0 ? 1 : per_us};
+  const pol::RefillDecision d =
+      pol::observe(l.s, pol::arm_for_count(e.count), pol::window_reward_q16(w),
+                   pol::window_busy_q16(w), now_ms(), kConfig);
   if (d.changed) {
     // The default arm is published as 0 ("use the fixed count") so that a
     // stood-down class reads exactly what a learner-less process reads.

@@ -85,34 +85,37 @@ class Learner : public ::testing::Test {
   spool::alloc::test::LearnerHeld held_;
 
   // Pushes `windows` observation windows of class cls, each under the count
-  // published at that moment, whose share of time spent refilling is
-  // busy(count); drains after each so the learner reacts as it goes.
-  static void feed(unsigned cls, int windows, double (*busy)(double count)) {
+  // published at that moment: 10 refills costing refill_ns(count) each, a
+  // `busy` share of the window. Drains after each so the learner reacts as
+  // it goes. Cycles are converted with the learner's rate before calibration
+  // (2 cycles per ns: the thread is held back, nothing calibrates).
+  static void feed(unsigned cls, int windows, double (*refill_ns)(double count), double busy) {
     for (int i = 0; i < windows; ++i) {
       d::RefillEvent e{};
       e.cls = static_cast<std::uint8_t>(cls);
       e.count = static_cast<std::uint16_t>(d::refill_count(cls));
       e.refills = 10;
-      e.window_cycles = 1'000'000;
-      e.slow_cycles = static_cast<std::uint64_t>(busy(e.count) * 1e6);
+      e.slow_cycles = static_cast<std::uint64_t>(10 * refill_ns(e.count) * 2);
+      e.window_cycles = static_cast<std::uint64_t>(static_cast<double>(e.slow_cycles) / busy);
       ASSERT_TRUE(d::push_event(e));
       ASSERT_EQ(d::learner_drain(), 1u);
     }
   }
-  // A producer: ~200 ns per refill against ~15 ns per allocation.
-  static double producer(double count) { return 200.0 / (200.0 + 15.0 * count); }
-  static double flat(double /*count*/) { return 0.05; }
+  // A producer: ~200 ns per refill whatever its size.
+  static double producer(double /*count*/) { return 200.0; }
+  // Every block costs the same 3 ns whatever the count: nothing to gain.
+  static double flat(double count) { return 3.0 * count; }
 };
 
 TEST_F(Learner, RaisesTheCountForAThreadThatRefillsConstantly) {
   const unsigned cls = spool::alloc::class_of(64);
   ASSERT_EQ(d::refill_count(cls), 32u);
-  feed(cls, 4000, producer);
+  feed(cls, 4000, producer, 0.2);
   // Control epochs publish the default one epoch in eight: look at the
   // learner's own choices over a stretch.
   std::set<std::uint32_t> seen;
   for (int i = 0; i < 200; ++i) {
-    feed(cls, 1, producer);
+    feed(cls, 1, producer, 0.2);
     seen.insert(d::refill_count(cls));
   }
   EXPECT_GE(*seen.rbegin(), 128u);
@@ -124,7 +127,7 @@ TEST_F(Learner, RaisesTheCountForAThreadThatRefillsConstantly) {
 TEST_F(Learner, StandsDownAndKeepsTheFixedCountWhereNoCountHelps) {
   const unsigned cls = spool::alloc::class_of(200);
   const std::uint32_t fixed = d::default_refill_count(cls);
-  feed(cls, 8 * 40, flat);
+  feed(cls, 8 * 40, flat, 0.1);
   EXPECT_EQ(d::learner_class_state(cls), 2u);
   EXPECT_EQ(d::refill_count(cls), fixed);
   const auto s = spool::alloc::stats();
@@ -133,7 +136,7 @@ TEST_F(Learner, StandsDownAndKeepsTheFixedCountWhereNoCountHelps) {
   EXPECT_EQ(s.classes[cls].learner_state, 2);
   // Standing down (64 epochs the first time), it publishes nothing else even
   // when a count would help.
-  feed(cls, 8 * 50, producer);
+  feed(cls, 8 * 50, producer, 0.2);
   EXPECT_EQ(d::refill_count(cls), fixed);
 }
 
@@ -150,7 +153,7 @@ TEST_F(Learner, IgnoresUnknownClassesEmptyWindowsAndSingleCountClasses) {
   EXPECT_EQ(d::learner_class_state(3), 0u);
   // A 1 MiB block: only one count fits a 256 KiB batch.
   const unsigned big = spool::alloc::class_of(1 << 20);
-  feed(big, 500, producer);
+  feed(big, 500, producer, 0.2);
   EXPECT_EQ(d::refill_count(big), d::default_refill_count(big));
   EXPECT_EQ(d::learner_counters().decisions, 0u);
 }

@@ -45,19 +45,27 @@ TEST(RefillBandit, BonusShrinksWithPullsAndGrowsWithTotal) {
   EXPECT_EQ(p::ucb1_bonus_q16(q(5), 0), ~std::uint64_t{0});
 }
 
-TEST(RefillBandit, RewardIsTheShareOfTheWindowNotSpentRefillingLessAMemoryTieBreak) {
-  // 64-byte blocks, 256 KiB batches at most.
-  p::RefillWindow w{0, 1000, 32, 64, 256 * 1024};
+TEST(RefillBandit, RewardIsTheRefillTimePerBlockHandedOutLessAMemoryTieBreak) {
+  // 64-byte blocks, 256 KiB batches at most, a 1 GHz counter (1000 per µs).
+  p::RefillWindow w{0, 1'000'000, 32, 10, 0, 64, 256 * 1024, 1000};
   const std::uint32_t mem32 = static_cast<std::uint32_t>(32 * 64 * p::kQ16 / (256 * 1024) / 32);
   EXPECT_EQ(p::window_reward_q16(w), p::kQ16 - mem32);
-  w.slow_cycles = 250;  // a quarter of the window spent in the refill engine
+  w.slow_cycles = 320 * 8;  // 10 refills of 32: 320 blocks at 8 ns each = a quarter of 32 ns
   EXPECT_EQ(p::window_reward_q16(w), p::kQ16 * 3 / 4 - mem32);
-  w.slow_cycles = 5000;  // clamped to the window: nothing left
+  w.unused = 160;  // half of them flushed unused at exit: 16 ns per used block
+  EXPECT_EQ(p::window_reward_q16(w), p::kQ16 / 2 - mem32);
+  w.slow_cycles = 1'000'000;  // far beyond 32 ns per block: nothing
   EXPECT_EQ(p::window_reward_q16(w), 0u);
-  w.window_cycles = 0;
+  w.refills = 0;
   EXPECT_EQ(p::window_reward_q16(w), 0u);
+  // The same per-block cost earns the same whatever else fills the window.
+  const p::RefillWindow busy{2560, 10'000, 32, 10, 0, 64, 256 * 1024, 1000};
+  const p::RefillWindow waiting{2560, 10'000'000, 32, 10, 0, 64, 256 * 1024, 1000};
+  EXPECT_EQ(p::window_reward_q16(busy), p::window_reward_q16(waiting));
+  EXPECT_EQ(p::window_busy_q16(busy), p::kQ16 * 2560 / 10'000);
+  EXPECT_EQ(p::window_busy_q16(waiting), p::kQ16 * 2560 / 10'000'000);
   // A full batch costs at most 1/32: only a tie-break.
-  const p::RefillWindow full{0, 1000, 4096, 64, 256 * 1024};
+  const p::RefillWindow full{0, 1000, 4096, 1, 0, 64, 256 * 1024, 1000};
   EXPECT_EQ(p::window_reward_q16(full), p::kQ16 - p::kQ16 / 32);
 }
 
@@ -70,19 +78,22 @@ TEST(RefillBandit, FeasibleArmsRespectTheBatchByteLimit) {
 // A scripted environment: the reward each arm earns. Runs `windows`
 // observations, each of the arm the learner publishes, and returns the state.
 // A fake clock advances 1 ms per window (windows last about a millisecond).
+// Rewards are scripted per arm; the busy share is 20 % unless a test says
+// otherwise (above min_busy: the learner learns).
 struct Script {
   p::RefillLearnerConfig cfg{};
   p::RefillClassState s{};
   std::uint64_t now_ms = 1000;
   std::uint64_t changes = 0;
   std::uint64_t stand_downs = 0;
+  std::uint32_t busy_q16 = p::kQ16 / 5;
 
   explicit Script(std::size_t default_arm = kArm32) {
     p::init_class(s, p::kRefillArms, default_arm, cfg);
   }
   p::RefillDecision step(std::uint32_t reward) {
     ++now_ms;
-    const p::RefillDecision d = p::observe(s, s.current, reward, now_ms, cfg);
+    const p::RefillDecision d = p::observe(s, s.current, reward, busy_q16, now_ms, cfg);
     changes += d.changed ? 1 : 0;
     stand_downs += d.stood_down ? 1 : 0;
     return d;
@@ -95,12 +106,12 @@ struct Script {
   }
 };
 
-// Reward of a producer thread: the refill engine costs ~200 ns per refill
-// against ~15 ns per allocation, so bigger batches keep it busy less.
+// Reward of a producer thread: ~200 ns per refill, spread over the batch.
 std::uint32_t producer_reward(std::size_t arm) {
   const double count = p::kRefillArmCounts[arm];
-  const double busy = 200.0 / (200.0 + 15.0 * count);
-  return static_cast<std::uint32_t>((1.0 - busy) * 65536.0);
+  const double per_block_ns = 200.0 / count;
+  const double r = 1.0 - per_block_ns / 32.0;
+  return static_cast<std::uint32_t>((r < 0 ? 0 : r) * 65536.0);
 }
 
 TEST(RefillLearner, MovesToLargerCountsWhenSmallBatchesKeepTheThreadRefilling) {
@@ -185,9 +196,10 @@ TEST(RefillLearner, OneEpochInEightIsAControlThatPublishesTheDefault) {
 
 TEST(RefillLearner, OnlyWatchesTheDefaultWhereRefillingTakesAlmostNoTime) {
   Script sc;
-  // 2 % of the time in the refill engine: below min_busy (5 %), nothing to win.
-  const auto quiet = [](std::size_t) { return static_cast<std::uint32_t>(p::kQ16 * 98 / 100); };
-  sc.run(sc.cfg.epoch_events * 20, quiet);
+  // 2 % of the time in the refill engine: below min_busy (5 %), nothing to
+  // win, however the cost per block compares.
+  sc.busy_q16 = p::kQ16 / 50;
+  sc.run(sc.cfg.epoch_events * 20, producer_reward);
   EXPECT_TRUE(sc.s.watching);
   EXPECT_FALSE(sc.s.stood_down);  // it keeps observing
   EXPECT_EQ(sc.s.watch_starts, 1u);
@@ -196,6 +208,7 @@ TEST(RefillLearner, OnlyWatchesTheDefaultWhereRefillingTakesAlmostNoTime) {
   EXPECT_EQ(sc.changes, 0u);  // it never published anything but the default
   // The workload changes: refilling now takes a third of the time. The next
   // epoch ends the watch and the learner tries a larger count.
+  sc.busy_q16 = p::kQ16 / 3;
   p::RefillDecision d;
   do {
     d = sc.step(producer_reward(sc.s.current));
@@ -292,7 +305,7 @@ TEST(RefillLearner, LateWindowsOfAnotherArmOnlyUpdateThatArmsStatistics) {
   Script sc;
   const std::size_t cur = sc.s.current;
   const std::uint64_t fill = sc.s.epoch_fill;
-  const p::RefillDecision d = p::observe(sc.s, 1, 1000, sc.now_ms, sc.cfg);
+  const p::RefillDecision d = p::observe(sc.s, 1, 1000, sc.busy_q16, sc.now_ms, sc.cfg);
   EXPECT_FALSE(d.epoch_end);
   EXPECT_EQ(sc.s.current, cur);
   EXPECT_EQ(sc.s.epoch_fill, fill);
@@ -301,7 +314,7 @@ TEST(RefillLearner, LateWindowsOfAnotherArmOnlyUpdateThatArmsStatistics) {
   // Arms outside the feasible prefix are ignored altogether.
   p::RefillClassState small{};
   p::init_class(small, 2, 1, sc.cfg);
-  const p::RefillDecision ignored = p::observe(small, 5, 1000, sc.now_ms, sc.cfg);
+  const p::RefillDecision ignored = p::observe(small, 5, 1000, sc.busy_q16, sc.now_ms, sc.cfg);
   EXPECT_FALSE(ignored.changed);
   EXPECT_EQ(small.arms[5].pulls_q16, 0u);
 }

@@ -4,17 +4,23 @@
 // outside the structs the caller passes in.
 //
 // Observation. The refill engine watches each (thread, size class) over a
-// window of about a millisecond: how many cycles the window lasted and how
-// many of them the thread spent in the refill engine for that class
-// (refilling an empty list, returning a full one, flushing at thread exit).
-// The reward of a window is the share of time *not* spent there:
+// window of about a millisecond: how many cycles the window lasted, how many
+// of them the thread spent in the refill engine for that class (refilling an
+// empty list, returning a full one, flushing at thread exit), how many
+// refills it made and, for a window closed by the thread's exit, how many
+// refilled blocks were never used. Two numbers come out of a window:
 //
-//   reward = 1 - slow / window - memory / 32
-//   memory = count * block_bytes / max_batch_bytes   (bytes parked per refill)
+//   busy   = slow / window          share of the thread's time spent refilling
+//   reward = 1 - ns_per_block / 32 - memory / 32
+//            ns_per_block = slow / (refills * count - unused), in nanoseconds:
+//                           the refill engine's time per block it handed out
+//            memory       = count * block_bytes / max_batch_bytes
 //
-// so it is bounded in [0, 1], directly proportional to what a better refill
-// count buys (time back for the program), and independent of the machine's
-// clock rate. The memory term only breaks ties towards smaller batches.
+// The reward is bounded in [0, 1] and measures what a refill count costs per
+// allocation, whatever else the thread does in the window (a producer that
+// waits for its consumer has a small busy share but the same cost per block).
+// The memory term only breaks ties towards smaller batches. The busy share
+// says whether the cost matters at all (the watching rule below).
 //
 // Arms are the counts {2, 4, ..., 256} whose batch fits max_batch_bytes.
 //
@@ -132,17 +138,31 @@ struct RefillWindow {
   std::uint64_t slow_cycles = 0;      // spent in the refill engine for the class
   std::uint64_t window_cycles = 0;    // length of the window
   std::uint32_t count = 0;            // refill count in force during the window
+  std::uint32_t refills = 0;          // refills in the window
+  std::uint32_t unused = 0;           // blocks flushed unused at thread exit
   std::uint64_t block_bytes = 0;
   std::uint64_t max_batch_bytes = 0;
+  std::uint64_t cycles_per_us = 1;    // the cycle counter's rate
 };
+
+inline constexpr std::uint64_t kRewardScaleNs = 32;  // a cost per block that earns nothing
+
+// Share of the window spent refilling, Q16.
+[[nodiscard]] constexpr std::uint32_t window_busy_q16(const RefillWindow& w) noexcept {
+  if (w.window_cycles == 0) return 0;
+  const std::uint64_t slow = w.slow_cycles < w.window_cycles ? w.slow_cycles : w.window_cycles;
+  return static_cast<std::uint32_t>((u128{slow} * kQ16) / w.window_cycles);
+}
 
 // Reward of a window in Q16, 0..kQ16 (see the header comment).
 [[nodiscard]] constexpr std::uint32_t window_reward_q16(const RefillWindow& w) noexcept {
-  if (w.window_cycles == 0 || w.max_batch_bytes == 0) return 0;
-  const std::uint64_t slow = w.slow_cycles < w.window_cycles ? w.slow_cycles : w.window_cycles;
-  const u128 busy = (u128{slow} * kQ16) / w.window_cycles;
+  if (w.max_batch_bytes == 0 || w.cycles_per_us == 0 || w.refills == 0 || w.count == 0) return 0;
+  const u128 handed = u128{w.refills} * w.count;
+  const u128 used = handed > w.unused + 1 ? handed - w.unused : 1;
+  // ns per block in Q16, divided by the scale: slow * 1000 / cycles_per_us / used / scale.
+  const u128 per_block = (u128{w.slow_cycles} * 1000 * kQ16) / (u128{w.cycles_per_us} * used * kRewardScaleNs);
   const u128 memory = (u128{w.count} * w.block_bytes * kQ16) / w.max_batch_bytes / 32;
-  const u128 cost = busy + memory;
+  const u128 cost = per_block + memory;
   return cost >= kQ16 ? 0 : static_cast<std::uint32_t>(kQ16 - cost);
 }
 
@@ -175,7 +195,8 @@ struct RefillClassState {
   std::size_t current = 0;      // arm published now (being measured)
   bool control = true;          // the current epoch is a control epoch
   std::uint32_t epoch_fill = 0;  // observations of `current` in this epoch
-  std::uint64_t epoch_sum_q16 = 0;
+  std::uint64_t epoch_sum_q16 = 0;   // rewards of this epoch
+  std::uint64_t epoch_busy_q16 = 0;  // busy shares of this epoch
   std::uint64_t epochs = 0;
   // Judgement: each control epoch is paired with the learner epoch just
   // before it (both measured under nearly the same conditions, so a workload
@@ -264,6 +285,7 @@ struct RefillDecision {
 constexpr void restart_epochs(RefillClassState& s) noexcept {
   s.epoch_fill = 0;
   s.epoch_sum_q16 = 0;
+  s.epoch_busy_q16 = 0;
   s.have_last_learn = false;
   s.pair_diff_sum = 0;
   s.pairs = 0;
@@ -292,28 +314,32 @@ constexpr void resume(RefillClassState& s) noexcept {
   s.stood_down = false;
   s.current = s.default_arm;
   s.control = true;
-  s.epoch_fill = 0;
-  s.epoch_sum_q16 = 0;
+  restart_epochs(s);
 }
 
 // Feeds one window observed at now_ms. `arm` is the arm of the count in force
-// during the window (arm_for_count(count)); reward from window_reward_q16.
+// during the window (arm_for_count(count)); reward and busy share from
+// window_reward_q16 and window_busy_q16.
 // While stood down, observations change nothing.
 constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint32_t reward_q16,
-                                 std::uint64_t now_ms, const RefillLearnerConfig& cfg) noexcept {
+                                 std::uint32_t busy_q16, std::uint64_t now_ms,
+                                 const RefillLearnerConfig& cfg) noexcept {
   RefillDecision d{s.current, false, false, false};
   if (s.stood_down || arm >= s.arms_used) return d;
   s.arms[arm].pulls_q16 += kQ16;
   s.arms[arm].reward_q16 += reward_q16;
   if (arm != s.current) return d;  // a late window of an earlier arm: statistics only
   s.epoch_sum_q16 += reward_q16;
+  s.epoch_busy_q16 += busy_q16;
   if (++s.epoch_fill < (cfg.epoch_events == 0 ? 1 : cfg.epoch_events)) return d;
 
   // ---- end of an epoch ----
   d.epoch_end = true;
   const std::uint64_t epoch_mean = s.epoch_sum_q16 / s.epoch_fill;
+  const std::uint64_t epoch_busy = s.epoch_busy_q16 / s.epoch_fill;
   s.epoch_fill = 0;
   s.epoch_sum_q16 = 0;
+  s.epoch_busy_q16 = 0;
   ++s.epochs;
   for (auto& a : s.arms) {
     a.pulls_q16 = (a.pulls_q16 * cfg.discount_q16) >> 16;
@@ -328,7 +354,7 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
   };
   // Under the default count the refill engine takes almost no time: no
   // count can win back enough to be worth exploring.
-  const bool quiet = s.control && epoch_mean + cfg.min_busy_q16 > kQ16;
+  const bool quiet = s.control && epoch_busy < cfg.min_busy_q16;
   if (s.watching) {
     if (quiet) return d;  // keep measuring the default
     s.watching = false;   // the workload changed: learn
