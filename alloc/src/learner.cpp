@@ -50,7 +50,8 @@ constinit std::atomic<std::uint64_t> g_start_ns{0};
 constinit std::atomic<std::uint64_t> g_wall_ns{0};
 constinit std::atomic<void (*)() noexcept> g_idle_hook{nullptr};
 constinit std::atomic<std::uint8_t> g_class_state[kClassCount];  // learner_class_state()
-constinit std::atomic<bool> g_quiet[kClassCount];  // stood down: Box 2 stops observing
+// What Box 2 observes per class, as kObserveAll - level (zero-initialised: all).
+constinit std::atomic<std::uint8_t> g_observe_less[kClassCount];
 pthread_t g_thread;
 
 // Learner state: touched only by whoever consumes the ring (the learner
@@ -108,10 +109,9 @@ void consume(const RefillEvent& e) noexcept {
     }
     g_decisions.fetch_add(1, std::memory_order_relaxed);
   }
-  if (d.stood_down) {
-    g_stand_downs.fetch_add(1, std::memory_order_relaxed);
-    g_quiet[e.cls].store(true, std::memory_order_relaxed);
-  }
+  if (d.stood_down) g_stand_downs.fetch_add(1, std::memory_order_relaxed);
+  const ObserveLevel level = l.s.stood_down ? kObserveNone : (l.s.watching ? kObserveSparse : kObserveAll);
+  g_observe_less[e.cls].store(static_cast<std::uint8_t>(kObserveAll - level), std::memory_order_relaxed);
   g_class_state[e.cls].store(l.s.stood_down ? 2 : (l.s.watching ? 3 : 1), std::memory_order_relaxed);
 }
 
@@ -121,7 +121,7 @@ void resume_due_classes(std::uint64_t now) noexcept {
     ClassLearner& l = g_learn[cls];
     if (!l.init || !pol::resume_due(l.s, now)) continue;
     pol::resume(l.s);
-    g_quiet[cls].store(false, std::memory_order_relaxed);
+    g_observe_less[cls].store(0, std::memory_order_relaxed);
     g_class_state[cls].store(1, std::memory_order_relaxed);
   }
 }
@@ -176,8 +176,8 @@ std::uint32_t refill_count(unsigned cls) noexcept {
   return v != 0 ? v : default_refill_count(cls);
 }
 
-bool learner_observes(unsigned cls) noexcept {
-  return !g_quiet[cls].load(std::memory_order_relaxed);
+ObserveLevel learner_observes(unsigned cls) noexcept {
+  return static_cast<ObserveLevel>(kObserveAll - g_observe_less[cls].load(std::memory_order_relaxed));
 }
 
 std::uint64_t window_cycles() noexcept { return g_window_cycles.load(std::memory_order_relaxed); }
@@ -246,7 +246,7 @@ void learner_reset() noexcept {
   g_ring.reset();
   for (auto& p : g_policy) p.store(0, std::memory_order_relaxed);
   for (auto& c : g_class_state) c.store(0, std::memory_order_relaxed);
-  for (auto& q : g_quiet) q.store(false, std::memory_order_relaxed);
+  for (auto& q : g_observe_less) q.store(0, std::memory_order_relaxed);
   for (auto& l : g_learn) l = ClassLearner{};
   g_consumed.store(0, std::memory_order_relaxed);
   g_decisions.store(0, std::memory_order_relaxed);

@@ -28,9 +28,13 @@ static_assert(sizeof(RefillEvent) == 32);
 bool push_event(const RefillEvent& e) noexcept;
 // Contract B: the count the next refill of class cls should use (one relaxed load).
 std::uint32_t refill_count(unsigned cls) noexcept;
-// Whether the learner wants observation windows of class cls now (false while
-// it stands down there: Box 2 then does exactly what it does without a learner).
-bool learner_observes(unsigned cls) noexcept;
+// How closely the learner wants class cls observed now: kObserveNone while it
+// stands down there (Box 2 then does exactly what it does without a learner),
+// kObserveSparse while it only watches the fixed count (Box 2 opens a window
+// at one refill in eight, so a short-lived thread's single window of a class
+// is observed in one thread out of eight), kObserveAll while it learns.
+enum ObserveLevel : unsigned { kObserveNone = 0, kObserveSparse = 1, kObserveAll = 2 };
+ObserveLevel learner_observes(unsigned cls) noexcept;
 // The count used before (and whenever) the learner publishes nothing for cls:
 // the fixed refill count.
 std::uint32_t default_refill_count(unsigned cls) noexcept;

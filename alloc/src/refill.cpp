@@ -10,6 +10,7 @@
 // read once per refill; nothing here ever waits for the learner (Contract B).
 #include "refill.hpp"
 
+#include <atomic>
 #include <cstdlib>
 
 #include "backend.hpp"
@@ -63,14 +64,24 @@ void close_window(unsigned cls, ClassWindow& w, std::uint64_t end, std::uint8_t 
 // window and every fourth after it.
 bool timed_refill(const ClassWindow& w) noexcept { return w.start == 0 || (w.refills & 3U) == 3U; }
 
+// Sparse observation: a window opens at one refill in eight. The counter is
+// shared by all threads (short-lived threads would each start their own at
+// zero); a relaxed increment per refill of a watched class with no window
+// open, never on the hot path.
+constinit std::atomic<std::uint32_t> g_sparse_openings{0};
+bool sparse_skip() noexcept {
+  return (g_sparse_openings.fetch_add(1, std::memory_order_relaxed) & 7U) != 0;
+}
+
 // After a refill of `count`; t0..t1 its cycles when it was timed.
 void observe_refill(ClassWindow& w, unsigned cls, std::uint32_t count, bool timed,
-                    std::uint64_t t0, std::uint64_t t1) noexcept {
+                    ObserveLevel level, std::uint64_t t0, std::uint64_t t1) noexcept {
   if (w.start != 0) {
     if (w.count != count) {
       w.start = 0;  // the published count changed: a mixed window says nothing
     } else if (timed && t0 - w.start >= window_cycles() && w.refills >= 2) {
       close_window(cls, w, t0, 0, 0);
+      if (level != kObserveAll && sparse_skip()) return;  // the next opening is sampled too
     }
   }
   if (w.start == 0) {
@@ -98,7 +109,8 @@ void* refill_and_alloc(unsigned cls) noexcept {
   ensure_registered();
   ThreadState& ts = tls_state;
   ClassWindow& w = ts.win[cls];
-  const bool watch = learning() && learner_observes(cls);
+  const ObserveLevel level = learning() ? learner_observes(cls) : kObserveNone;
+  const bool watch = level != kObserveNone && (w.start != 0 || level == kObserveAll || !sparse_skip());
   const bool timed = watch && timed_refill(w);
   const std::uint64_t t0 = timed ? cycles() : 0;
   bump(ts.ctr[cls].misses);
@@ -113,7 +125,7 @@ void* refill_and_alloc(unsigned cls) noexcept {
   bump(ts.ctr[cls].refilled_blocks, c.n);
   ts.refilled_since_full[cls] = true;
   if (watch) {
-    observe_refill(w, cls, count, timed, t0, timed ? cycles() : 0);
+    observe_refill(w, cls, count, timed, level, t0, timed ? cycles() : 0);
     learner_maybe_start();  // no lock held here
   } else {
     w.start = 0;  // the learner does not watch this class (now)
@@ -183,7 +195,7 @@ void flush_lists(ThreadState& ts, bool final) noexcept {
     if (w.start != 0) {
       const std::uint64_t t1 = cycles();
       w.flush_slow += t1 - t0;
-      if (final && learning() && learner_observes(cls)) {
+      if (final && learning() && learner_observes(cls) != kObserveNone) {
         close_window(cls, w, t1, kEventFinal, n);
       } else {
         w.start = 0;

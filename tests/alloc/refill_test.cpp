@@ -184,14 +184,53 @@ TEST_F(Refill, NoEventsArePushedForAClassTheLearnerStoodDownOn) {
     ASSERT_EQ(d::learner_drain(), 1u);
   }
   ASSERT_EQ(d::learner_class_state(cls), 2u);
-  ASSERT_FALSE(d::learner_observes(cls));
+  ASSERT_EQ(d::learner_observes(cls), d::kObserveNone);
   const std::uint64_t before = offered();
   std::vector<void*> v;
   for (int i = 0; i < 400; ++i) v.push_back(spool::alloc::allocate(800));
   std::thread([] { spool::alloc::deallocate(spool::alloc::allocate(800)); }).join();
   EXPECT_EQ(offered(), before);
-  EXPECT_TRUE(d::learner_observes(spool::alloc::class_of(900)));  // other classes still watched
+  EXPECT_EQ(d::learner_observes(spool::alloc::class_of(900)), d::kObserveAll);  // others still observed
   for (void* p : v) spool::alloc::deallocate(p);
+}
+
+TEST_F(Refill, AWatchedClassOpensAWindowAtOneRefillInEight) {
+  d::set_window_cycles(1);
+  ScopedOption fixed(Option::refill, 2);
+  const unsigned watched = spool::alloc::class_of(600);
+  const unsigned learned = spool::alloc::class_of(700);
+  // Scripted: 1 % of the time refilling under the fixed count: the learner
+  // only watches that class.
+  for (int i = 0; i < 8; ++i) {
+    d::RefillEvent e{};
+    e.cls = static_cast<std::uint8_t>(watched);
+    e.count = static_cast<std::uint16_t>(d::refill_count(watched));
+    e.refills = 4;
+    e.slow_cycles = 10'000;
+    e.window_cycles = 1'000'000;
+    ASSERT_TRUE(d::push_event(e));
+  }
+  ASSERT_EQ(d::learner_drain(), 8u);
+  ASSERT_EQ(d::learner_class_state(watched), 3u);
+  ASSERT_EQ(d::learner_observes(watched), d::kObserveSparse);
+  auto events_for = [](std::size_t size) {
+    const std::uint64_t before = offered();
+    std::vector<void*> v;
+    for (int i = 0; i < 960; ++i) v.push_back(spool::alloc::allocate(size));  // 480 refills
+    for (void* p : v) spool::alloc::deallocate(p);
+    const std::uint64_t n = offered() - before;
+    d::learner_drain();
+    return n;
+  };
+  // Learned: a window opens at once and closes every 3 refills (~160 events).
+  // Watched: after each window one refill in eight opens the next, so about
+  // one event per 3 + 8 refills (~45).
+  const std::uint64_t all = events_for(700);
+  const std::uint64_t sparse = events_for(600);
+  EXPECT_EQ(d::learner_observes(learned), d::kObserveAll);
+  EXPECT_GE(all, 150u);
+  EXPECT_GE(sparse, 20u);
+  EXPECT_LE(sparse * 3, all);
 }
 
 TEST_F(Refill, NoEventsArePushedWhenTheLearnerIsOff) {

@@ -39,8 +39,10 @@
 //     No count can win back more than that, and the learner's reward cannot
 //     see every cost of a larger batch (colder blocks, a larger footprint),
 //     so it does not gamble there. It keeps measuring the default only
-//     (every epoch a control) and starts learning again as soon as an epoch
-//     shows the share above `min_busy` (the workload changed).
+//     (every epoch a control, of `watch_events` windows; the refill engine
+//     opens a window of a watched class at one refill in eight) and starts
+//     learning again as soon as an epoch shows the share above `min_busy`
+//     (the workload changed).
 //   * Stood down: every `judge_epochs` epochs its own epochs are compared
 //     with the control epochs, each control paired with the learner epoch
 //     just before it (so a workload changing phase between them biases one
@@ -168,6 +170,8 @@ inline constexpr std::uint64_t kRewardScaleNs = 32;  // a cost per block that ea
 
 struct RefillLearnerConfig {
   std::uint32_t epoch_events = 8;          // observations of the measured arm per epoch
+  std::uint32_t watch_events = 2;          // ... while watching (the refill engine opens
+                                           //     a watched class's windows sparsely)
   std::uint32_t control_every = 8;         // one epoch in this many is an A/B control
   std::uint32_t judge_epochs = 32;         // epochs between judgements
   std::uint32_t margin_q16 = kQ16 / 100;   // learner must be ahead of control by this
@@ -331,7 +335,8 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
   if (arm != s.current) return d;  // a late window of an earlier arm: statistics only
   s.epoch_sum_q16 += reward_q16;
   s.epoch_busy_q16 += busy_q16;
-  if (++s.epoch_fill < (cfg.epoch_events == 0 ? 1 : cfg.epoch_events)) return d;
+  const std::uint32_t per_epoch = s.watching ? cfg.watch_events : cfg.epoch_events;
+  if (++s.epoch_fill < (per_epoch == 0 ? 1 : per_epoch)) return d;
 
   // ---- end of an epoch ----
   d.epoch_end = true;
