@@ -1,8 +1,8 @@
 // alloc_suite: the allocator benchmark suite. Runs the same alloc_workload
 // binary under every allocator (LD_PRELOAD: the Spool shim with the learner
 // on and off, mimalloc, jemalloc, tcmalloc; nothing for glibc), interleaved
-// (each repetition visits every row and every allocator, in an order rotated
-// per repetition), and prints Markdown tables: median rate per allocator with
+// (each repetition visits every row and every allocator, in an order shuffled
+// per repetition and row), and prints Markdown tables: median rate per allocator with
 // Spool's ratio to the best peer, peak RSS, RSS after idling, and the
 // learner's CPU share and event drop rate.
 //
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -186,8 +187,20 @@ int main(int argc, char** argv) {
   }
   for (int rep = 0; rep < reps; ++rep) {
     for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+      // A fresh order of the allocators for every (repetition, row): no
+      // allocator always runs right after the same other one (a run can
+      // leave the machine slower for the next, e.g. glibc's many trims).
+      std::vector<std::size_t> order(allocs.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::uint64_t x = 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(rep) * 1000 + ri + 1);
+      for (std::size_t i = order.size(); i > 1; --i) {
+        x ^= x >> 31;
+        x *= 0xBF58476D1CE4E5B9ULL;
+        x ^= x >> 29;
+        std::swap(order[i - 1], order[x % i]);
+      }
       for (std::size_t k = 0; k < allocs.size(); ++k) {
-        const std::size_t ai = (k + static_cast<std::size_t>(rep) + ri) % allocs.size();
+        const std::size_t ai = order[k];
         const Allocator& a = allocs[ai];
         RunSpec spec{workload_bin, rows[ri].workload, rows[ri].threads, scale, idle_ms, timeout_s};
         RunResult r = run_one(spec, a);
