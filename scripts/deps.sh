@@ -10,7 +10,7 @@ PKGS=(
   spirv-cross libspirv-cross-c-shared-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
-  libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
+  libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev libcli11-dev
   valgrind binutils
 )
 

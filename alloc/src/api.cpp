@@ -19,7 +19,6 @@ void* alloc_slow(std::size_t size) noexcept {
   if (size > kMaxPooled) return large_alloc(size, kMinBlock);
   const unsigned cls = class_of(size);
   if (void* b = pop(cls)) return b;
-  count_miss(cls);
   void* b = refill_and_alloc(cls);
   if (b == nullptr) {
     errno = ENOMEM;
@@ -117,8 +116,9 @@ void* spool_calloc(size_t count, size_t size) {
     return nullptr;
   }
   void* p = spool::alloc::detail::alloc_fast<false>(bytes);
-  // Large blocks come fresh from mmap and are already zero.
-  if (p != nullptr && spool::alloc::detail::segment_class(p) != spool::alloc::kLargeClass) {
+  // Large blocks fresh from mmap are already zero; reused mappings are not.
+  if (p != nullptr && (spool::alloc::detail::segment_class(p) != spool::alloc::kLargeClass ||
+                       spool::alloc::detail::large_recycled(p))) {
     std::memset(p, 0, bytes);
   }
   return p;

@@ -1,13 +1,17 @@
+// The shared backend's pooled half: per-class depots of free chains in front
+// of 4 MiB segments carved into blocks. A depot is a lock-protected stack of
+// chains (newest on top). Chains of medium classes (>= kReleaseFrom, whose
+// blocks are whole pages) are "hot" while their pages are resident; the
+// retention budget (retention.hpp) decides when the oldest hot chains give
+// their pages back (every page but a block's first, which holds the chain
+// link). A chain is wholly hot or wholly released, so the hot byte count is
+// exact.
 #include "backend.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 
+#include "os.hpp"
+#include "retention.hpp"
 #include "spinlock.hpp"
 #include "spool/alloc/detail/block.hpp"
 #include "spool/alloc/detail/segment.hpp"
@@ -22,64 +26,72 @@ struct DepotChain {
   void* head;
   void* tail;
   std::uint32_t n;
+  bool hot;            // pages resident (always true below kReleaseFrom)
+  std::uint64_t stamp_ms;  // when it was given to the depot
 };
 
 struct alignas(64) ClassDepot {
   SpinLock lock;
   unsigned nchains = 0;
-  DepotChain chains[kDepotChains];
+  DepotChain chains[kDepotChains] = {};
   char* bump = nullptr;  // carve cursor in the class's current segment
   char* end = nullptr;
+  // Written under the lock (load + store), read by stats() without it.
   std::atomic<std::uint64_t> carved{0};
   std::atomic<std::uint64_t> depot{0};
+  std::atomic<std::uint64_t> released{0};  // blocks whose pages went back to the OS
 };
 
 constinit ClassDepot g_depots[kClassCount];
-
-// One bit per 4 MiB of a 47-bit address space (4 MiB of zero pages in .bss).
-constexpr std::size_t kBitmapWords = (std::size_t{1} << (47 - kSegmentShift)) / 64;
-constinit std::atomic<std::uint64_t> g_segment_bits[kBitmapWords];
 constinit std::atomic<std::uint64_t> g_segments{0};
-constinit std::atomic<std::uint64_t> g_large_allocs{0};
-constinit std::atomic<std::uint64_t> g_large_live{0};
 
-void mark_segment(const void* base, bool on) noexcept {
-  const std::uintptr_t idx = reinterpret_cast<std::uintptr_t>(base) >> kSegmentShift;
-  if (idx / 64 >= kBitmapWords) return;
-  const std::uint64_t bit = std::uint64_t{1} << (idx % 64);
-  if (on) {
-    g_segment_bits[idx / 64].fetch_or(bit, std::memory_order_release);
-  } else {
-    g_segment_bits[idx / 64].fetch_and(~bit, std::memory_order_release);
+void add(std::atomic<std::uint64_t>& c, std::int64_t d) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(d),
+          std::memory_order_relaxed);
+}
+
+bool releasable(unsigned cls) noexcept { return class_size(cls) >= kReleaseFrom; }
+
+// Gives back the pages of every block of a hot chain but the first page of
+// each (lock held); the chain stays in the depot, cold.
+void release_chain(ClassDepot& d, unsigned cls, DepotChain& c) noexcept {
+  const std::size_t size = class_size(cls);
+  const std::size_t ps = page_size();
+  for (void* b = c.head;;) {
+    release(static_cast<char*>(b) + ps, size - ps);
+    if (b == c.tail) break;
+    b = load_next(b);
+  }
+  c.hot = false;
+  retention_sub(std::size_t{c.n} * size);
+  add(d.released, c.n);
+}
+
+// Releases hot chains of this class, oldest first, while the budget is
+// exceeded, and every hot chain older than the decay time (lock held).
+void enforce_retention(ClassDepot& d, unsigned cls, std::uint64_t now) noexcept {
+  const std::uint64_t decay = retention_decay_ms();
+  for (unsigned i = 0; i < d.nchains; ++i) {
+    DepotChain& c = d.chains[i];
+    if (!c.hot) continue;
+    if (retention_over() || now - c.stamp_ms >= decay) release_chain(d, cls, c);
   }
 }
 
-std::size_t page_size() noexcept {
-  static const std::size_t ps = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  return ps;
-}
-
-// Maps `length` bytes starting at a kSegmentSize boundary.
-char* map_aligned(std::size_t length) noexcept {
-  const std::size_t span = length + kSegmentSize;
-  if (span < length) return nullptr;
-  void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return nullptr;
-  const std::uintptr_t r = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t base = (r + kSegmentSize - 1) & ~(kSegmentSize - 1);
-  if (base > r) munmap(raw, base - r);
-  const std::uintptr_t end = r + span;
-  if (end > base + length) munmap(reinterpret_cast<void*>(base + length), end - (base + length));
-  return reinterpret_cast<char*>(base);
-}
-
-void init_header(char* base, unsigned cls, std::size_t length, std::size_t offset) noexcept {
-  auto* h = reinterpret_cast<SegmentHeader*>(base);
-  h->cls = static_cast<std::uint8_t>(cls);
-  h->magic = kSegmentMagic;
-  h->map_length = length;
-  h->user_offset = offset;
-  mark_segment(base, true);
+// Still over the budget after releasing this class's chains: release the
+// oldest hot chains of the other medium classes, skipping any whose lock is
+// taken (never waits, so no lock order to respect).
+void enforce_budget_elsewhere(unsigned except) noexcept {
+  for (unsigned cls = kClassCount; cls-- > 0 && retention_over();) {
+    if (cls == except || !releasable(cls)) continue;
+    ClassDepot& d = g_depots[cls];
+    if (d.depot.load(std::memory_order_relaxed) == 0 || !d.lock.try_lock()) continue;
+    for (unsigned i = 0; i < d.nchains && retention_over(); ++i) {
+      if (d.chains[i].hot) release_chain(d, cls, d.chains[i]);
+    }
+    d.lock.unlock();
+  }
+  if (retention_over()) large_cache_shrink();
 }
 
 // Carves up to want blocks from the class's current segment (lock held).
@@ -93,29 +105,18 @@ Chain carve(ClassDepot& d, unsigned cls, std::uint32_t want) noexcept {
     d.bump = seg + kSegmentHeader;
     d.end = seg + kSegmentSize;
   }
-  std::size_t avail = static_cast<std::size_t>(d.end - d.bump) / size;
+  const std::size_t avail = static_cast<std::size_t>(d.end - d.bump) / size;
   const std::uint32_t n = avail < want ? static_cast<std::uint32_t>(avail) : want;
   char* first = d.bump;
   poison(first, std::size_t{n} * size);
   for (std::uint32_t i = 0; i + 1 < n; ++i) store_next(first + i * size, first + (i + 1) * size);
   store_next(first + (n - 1) * size, nullptr);
   d.bump += std::size_t{n} * size;
-  d.carved.fetch_add(n, std::memory_order_relaxed);
+  add(d.carved, n);
   return {first, n};
 }
 
 }  // namespace
-
-[[noreturn]] void fatal(const char* what, const void* p) noexcept {
-  char buf[160];
-  const int len = std::snprintf(buf, sizeof buf, "spool alloc: %s %p\n", what, p);
-  if (len > 0) {
-    [[maybe_unused]] const ssize_t w =
-        write(2, buf, static_cast<std::size_t>(len) < sizeof buf ? static_cast<std::size_t>(len)
-                                                                 : sizeof buf - 1);
-  }
-  std::abort();
-}
 
 Chain backend_take(unsigned cls, std::uint32_t want) noexcept {
   ClassDepot& d = g_depots[cls];
@@ -128,12 +129,13 @@ Chain backend_take(unsigned cls, std::uint32_t want) noexcept {
       for (std::uint32_t i = 1; i < want; ++i) t = load_next(t);
       void* rest = load_next(t);
       store_next(t, nullptr);
-      d.chains[d.nchains++] = DepotChain{rest, c.tail, c.n - want};
+      d.chains[d.nchains++] = DepotChain{rest, c.tail, c.n - want, c.hot, c.stamp_ms};
       c.n = want;
     } else {
       store_next(c.tail, nullptr);
     }
-    d.depot.fetch_sub(c.n, std::memory_order_relaxed);
+    add(d.depot, -static_cast<std::int64_t>(c.n));
+    if (c.hot && releasable(cls)) retention_sub(std::size_t{c.n} * class_size(cls));
     return {c.head, c.n};
   }
   return carve(d, cls, want);
@@ -142,78 +144,68 @@ Chain backend_take(unsigned cls, std::uint32_t want) noexcept {
 void backend_give(unsigned cls, void* head, void* tail, std::uint32_t n) noexcept {
   if (n == 0) return;
   ClassDepot& d = g_depots[cls];
+  const bool rel = releasable(cls);
+  const std::uint64_t now = rel ? now_ms() : 0;
   SpinGuard g(d.lock);
-  if (d.nchains == kDepotChains) {  // full: splice onto the last chain
-    DepotChain& last = d.chains[kDepotChains - 1];
-    store_next(tail, last.head);
-    last.head = head;
-    last.n += n;
+  DepotChain c{head, tail, n, true, now};
+  if (rel) retention_add(std::size_t{n} * class_size(cls));
+  if (d.nchains == kDepotChains) {
+    // Full: splice onto the newest chain in the same state (release the new
+    // chain first when every chain is cold).
+    unsigned i = kDepotChains;
+    while (i > 0 && !d.chains[i - 1].hot) --i;
+    if (i == 0) {
+      release_chain(d, cls, c);
+      i = kDepotChains;
+    }
+    DepotChain& onto = d.chains[i - 1];
+    store_next(tail, onto.head);
+    onto.head = head;
+    onto.n += n;
+    onto.stamp_ms = now;
   } else {
-    d.chains[d.nchains++] = DepotChain{head, tail, n};
+    d.chains[d.nchains++] = c;
   }
-  d.depot.fetch_add(n, std::memory_order_relaxed);
+  add(d.depot, n);
+  if (rel) {
+    enforce_retention(d, cls, now);
+    if (retention_over()) enforce_budget_elsewhere(cls);
+  }
 }
 
-void* large_alloc(std::size_t size, std::size_t alignment) noexcept {
-  const std::size_t offset = alignment > kSegmentHeader ? alignment : kSegmentHeader;
-  const std::size_t ps = page_size();
-  if (alignment > kMaxAlignment || size > (std::size_t{1} << 46)) {
-    errno = ENOMEM;
-    return nullptr;
+void backend_idle_release() noexcept {
+  const std::uint64_t now = now_ms();
+  for (unsigned cls = 0; cls < kClassCount; ++cls) {
+    if (!releasable(cls)) continue;
+    ClassDepot& d = g_depots[cls];
+    if (d.depot.load(std::memory_order_relaxed) == 0 || !d.lock.try_lock()) continue;
+    enforce_retention(d, cls, now);
+    d.lock.unlock();
   }
-  const std::size_t length = (offset + size + ps - 1) & ~(ps - 1);
-  char* base = map_aligned(length);
-  if (base == nullptr) {
-    errno = ENOMEM;
-    return nullptr;
-  }
-  init_header(base, kLargeClass, length, offset);
-  g_large_allocs.fetch_add(1, std::memory_order_relaxed);
-  g_large_live.fetch_add(length, std::memory_order_relaxed);
-  return base + offset;
-}
-
-void large_free(void* p) noexcept {
-  auto* h = segment_of(p);
-  if (h->magic != kSegmentMagic || reinterpret_cast<char*>(h) + h->user_offset != p) {
-    fatal("free of a pointer that is not a large block it allocated:", p);
-  }
-  const std::size_t length = h->map_length;
-  mark_segment(h, false);
-  g_large_live.fetch_sub(length, std::memory_order_relaxed);
-  munmap(h, length);
-}
-
-std::size_t large_usable(const void* p) noexcept {
-  const auto* h = segment_of(p);
-  return h->map_length - h->user_offset;
-}
-
-bool segment_registered(const void* p) noexcept {
-  const std::uintptr_t idx = reinterpret_cast<std::uintptr_t>(p) >> kSegmentShift;
-  if (idx / 64 >= kBitmapWords) return false;
-  return (g_segment_bits[idx / 64].load(std::memory_order_acquire) >> (idx % 64)) & 1U;
+  large_cache_trim(retention_decay_ms());
 }
 
 BackendClassCounters backend_class_counters(unsigned cls) noexcept {
   const ClassDepot& d = g_depots[cls];
-  return {d.carved.load(std::memory_order_relaxed), d.depot.load(std::memory_order_relaxed)};
+  return {d.carved.load(std::memory_order_relaxed), d.depot.load(std::memory_order_relaxed),
+          d.released.load(std::memory_order_relaxed)};
 }
 std::uint64_t backend_segments() noexcept { return g_segments.load(std::memory_order_relaxed); }
-std::uint64_t backend_large_allocs() noexcept {
-  return g_large_allocs.load(std::memory_order_relaxed);
-}
-std::uint64_t backend_large_bytes_live() noexcept {
-  return g_large_live.load(std::memory_order_relaxed);
+std::uint64_t backend_retained_bytes() noexcept {
+  const std::int64_t r = g_retained_bytes.load(std::memory_order_relaxed);
+  return r > 0 ? static_cast<std::uint64_t>(r) : 0;
 }
 
 void backend_fork_prepare() noexcept {
   for (auto& d : g_depots) d.lock.lock();
+  large_fork_prepare();
 }
 void backend_fork_parent() noexcept {
+  large_fork_parent();
   for (auto& d : g_depots) d.lock.unlock();
 }
 void backend_fork_child() noexcept {
+  large_fork_child();
   for (auto& d : g_depots) d.lock.reset();
 }
 

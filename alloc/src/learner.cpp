@@ -1,9 +1,13 @@
 // Box 3 — the asynchronous learner. A background thread, started lazily from
 // a refill once process initialisation is complete, drains the event ring,
-// runs one UCB1 bandit per size class (spool/policy/refill_bandit.hpp) and
-// publishes the chosen refill count in an atomic table that Box 2 reads at
-// its next refill (Contract B). It never touches a thread's lists, never
-// allocates, never takes a lock that Box 1 or Box 2 could hold.
+// feeds each observation window to its size class's learner
+// (spool/policy/refill_bandit.hpp: discounted UCB1 over refill counts with an
+// A/B control and a stand-down rule) and publishes the chosen count in an
+// atomic table that Box 2 reads at its next refill (Contract B); where it
+// stands down it also tells Box 2 to stop observing the class. It never
+// touches a thread's lists, never allocates, never takes a lock that Box 1 or
+// Box 2 could hold. When no events arrive it sleeps longer and longer, and
+// runs Box 2's idle hook (memory release) now and then.
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,8 +16,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 
+#include "cycles.hpp"
 #include "event_ring.hpp"
 #include "learner_api.hpp"
 #include "spool/alloc/options.hpp"
@@ -25,30 +31,37 @@ namespace {
 
 namespace pol = spool::policy;
 
-constexpr std::uint32_t kEpochEvents = 8;  // events per class between decisions
-
 enum State : int { kNotStarted, kStarting, kRunning, kStopped, kFailed };
 
-constinit MpscRing<RefillEvent, 8192> g_ring;
+constexpr std::uint64_t kWindowGuessCycles = 2'000'000;  // ~1 ms at 2 GHz
+constexpr unsigned kIdleBackoffMax = 16;                  // longest sleep: 16 periods
+
+constinit MpscRing<RefillEvent, 4096> g_ring;
 constinit std::atomic<std::uint16_t> g_policy[kClassCount];  // 0 = default
+constinit std::atomic<std::uint64_t> g_window_cycles{kWindowGuessCycles};
 constinit std::atomic<int> g_state{kNotStarted};
 constinit std::atomic<bool> g_allowed{false};
 constinit std::atomic<std::uint32_t> g_stop{0};  // futex word
 constinit std::atomic<std::uint64_t> g_consumed{0};
 constinit std::atomic<std::uint64_t> g_decisions{0};
+constinit std::atomic<std::uint64_t> g_stand_downs{0};
 constinit std::atomic<std::uint64_t> g_cpu_ns{0};
 constinit std::atomic<std::uint64_t> g_start_ns{0};
 constinit std::atomic<std::uint64_t> g_wall_ns{0};
+constinit std::atomic<void (*)() noexcept> g_idle_hook{nullptr};
+constinit std::atomic<std::uint8_t> g_class_state[kClassCount];  // learner_class_state()
+// What Box 2 observes per class, as kObserveAll - level (zero-initialised: all).
+constinit std::atomic<std::uint8_t> g_observe_less[kClassCount];
 pthread_t g_thread;
 
-// Bandit state: touched only by whoever consumes the ring (the learner thread,
-// or a test calling learner_drain while the thread is not running).
+// Learner state: touched only by whoever consumes the ring (the learner
+// thread, or a test calling learner_drain while the thread is not running).
 struct ClassLearner {
-  pol::RefillBandit bandit{};
-  std::uint32_t epoch = 0;
+  pol::RefillClassState s{};
   bool init = false;
 };
 constinit ClassLearner g_learn[kClassCount];
+constexpr pol::RefillLearnerConfig kConfig{};
 
 std::uint64_t clock_ns(clockid_t id) noexcept {
   timespec ts{};
@@ -62,44 +75,84 @@ std::uint64_t max_batch_bytes() noexcept {
   return static_cast<std::uint64_t>(kib > 0 ? kib : 1) * 1024;
 }
 
+void publish(unsigned cls, std::size_t arm) noexcept {
+  g_policy[cls].store(static_cast<std::uint16_t>(pol::kRefillArmCounts[arm]),
+                      std::memory_order_relaxed);
+}
+
+std::uint64_t now_ms() noexcept { return clock_ns(CLOCK_MONOTONIC_COARSE) / 1'000'000; }
+
 void consume(const RefillEvent& e) noexcept {
   g_consumed.fetch_add(1, std::memory_order_relaxed);
-  if (e.cls >= kClassCount || e.since_last_ns == 0 || e.count == 0) return;
+  if (e.cls >= kClassCount || e.window_cycles == 0 || e.count == 0) return;
   ClassLearner& l = g_learn[e.cls];
   const std::uint64_t block = class_size(e.cls);
   if (!l.init) {
-    l.bandit.arms_used = pol::feasible_arms(block, max_batch_bytes());
-    l.bandit.current = pol::arm_for_count(refill_count(e.cls));
-    l.bandit.pending = l.bandit.current;
+    pol::init_class(l.s, pol::feasible_arms(block, max_batch_bytes()),
+                    pol::arm_for_count(default_refill_count(e.cls)), kConfig);
     l.init = true;
   }
-  const long target_us = option(Option::learn_target_us);
-  const pol::RefillRewardInputs in{
-      e.since_last_ns, block * e.count,
-      static_cast<std::uint64_t>(target_us > 0 ? target_us : 1) * 1000, max_batch_bytes(),
-      e.count, (e.flags & kEventFinal) != 0 ? e.unused : 0U};
-  pol::record_reward(l.bandit, pol::arm_for_count(e.count), pol::refill_reward_q16(in));
-  if (++l.epoch < kEpochEvents) return;
-  l.epoch = 0;
-  const std::size_t before = l.bandit.current;
-  const std::size_t arm = pol::decide_arm(l.bandit);
-  if (arm != before) {
-    g_policy[e.cls].store(static_cast<std::uint16_t>(pol::kRefillArmCounts[arm]),
-                          std::memory_order_relaxed);
+  if (l.s.arms_used < 2) return;  // one feasible count: nothing to learn
+  const std::uint64_t per_us = window_cycles() / 1000;
+  const pol::RefillWindow w{e.slow_cycles, e.window_cycles, e.count,    e.refills,
+                            e.unused,      block,           max_batch_bytes(), per_us == 0 ? 1 : per_us};
+  const pol::RefillDecision d =
+      pol::observe(l.s, pol::arm_for_count(e.count), pol::window_reward_q16(w),
+                   pol::window_busy_q16(w), now_ms(), kConfig);
+  if (d.changed) {
+    // The default arm is published as 0 ("use the fixed count") so that a
+    // stood-down class reads exactly what a learner-less process reads.
+    if (d.arm == l.s.default_arm) {
+      g_policy[e.cls].store(0, std::memory_order_relaxed);
+    } else {
+      publish(e.cls, d.arm);
+    }
     g_decisions.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (d.stood_down) g_stand_downs.fetch_add(1, std::memory_order_relaxed);
+  const ObserveLevel level = l.s.stood_down ? kObserveNone : (l.s.watching ? kObserveSparse : kObserveAll);
+  g_observe_less[e.cls].store(static_cast<std::uint8_t>(kObserveAll - level), std::memory_order_relaxed);
+  g_class_state[e.cls].store(l.s.stood_down ? 2 : (l.s.watching ? 3 : 1), std::memory_order_relaxed);
+}
+
+// Classes whose stand-down is over observe again (learner thread only).
+void resume_due_classes(std::uint64_t now) noexcept {
+  for (unsigned cls = 0; cls < kClassCount; ++cls) {
+    ClassLearner& l = g_learn[cls];
+    if (!l.init || !pol::resume_due(l.s, now)) continue;
+    pol::resume(l.s);
+    g_observe_less[cls].store(0, std::memory_order_relaxed);
+    g_class_state[cls].store(1, std::memory_order_relaxed);
   }
 }
 
 void* learner_main(void*) {
   const long period_us = option(Option::learn_period_us);
-  const long p = period_us > 0 ? period_us : 5000;
-  const timespec period{p / 1'000'000, (p % 1'000'000) * 1000};
+  const std::uint64_t base_ns = static_cast<std::uint64_t>(period_us > 0 ? period_us : 5000) * 1000;
+  const std::uint64_t c0 = cycles();
+  const std::uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+  unsigned idle = 0;
+  std::uint64_t last_idle_hook = t0;
   while (g_stop.load(std::memory_order_acquire) == 0) {
-    learner_drain();
+    const std::uint64_t n = learner_drain();
+    const std::uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    resume_due_classes(now_ms());
+    // Calibrate the window: cycles per millisecond over everything so far.
+    if (now - t0 >= 5'000'000) {
+      const std::uint64_t per_ms = (cycles() - c0) / ((now - t0) / 1'000'000);
+      if (per_ms != 0) g_window_cycles.store(per_ms, std::memory_order_relaxed);
+    }
     g_cpu_ns.store(clock_ns(CLOCK_THREAD_CPUTIME_ID), std::memory_order_relaxed);
-    g_wall_ns.store(clock_ns(CLOCK_MONOTONIC) - g_start_ns.load(std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-    // Sleeps one period unless learner_stop() wakes it.
+    g_wall_ns.store(now - g_start_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    idle = n == 0 ? (idle < kIdleBackoffMax ? idle + 1 : idle) : 0;
+    if (idle >= 2 && now - last_idle_hook >= 100'000'000) {
+      if (auto* hook = g_idle_hook.load(std::memory_order_acquire)) hook();
+      last_idle_hook = now;
+    }
+    // Sleeps one period (longer while idle) unless learner_stop() wakes it.
+    const std::uint64_t sleep_ns = base_ns * (idle > 1 ? idle : 1);
+    const timespec period{static_cast<time_t>(sleep_ns / 1'000'000'000),
+                          static_cast<long>(sleep_ns % 1'000'000'000)};
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&g_stop), FUTEX_WAIT_PRIVATE, 0, &period,
             nullptr, 0);
   }
@@ -113,8 +166,8 @@ void* learner_main(void*) {
 bool push_event(const RefillEvent& e) noexcept { return g_ring.push(e); }
 
 std::uint32_t default_refill_count(unsigned cls) noexcept {
-  // About 8 KiB per batch, 2..32 blocks.
-  const std::size_t n = 8192 / class_size(cls);
+  // About 32 KiB per batch, 2..32 blocks (tcmalloc moves 64 KiB, at most 32).
+  const std::size_t n = 32768 / class_size(cls);
   return static_cast<std::uint32_t>(n < 2 ? 2 : (n > 32 ? 32 : n));
 }
 
@@ -123,7 +176,20 @@ std::uint32_t refill_count(unsigned cls) noexcept {
   return v != 0 ? v : default_refill_count(cls);
 }
 
-void learner_allow_start() noexcept { g_allowed.store(true, std::memory_order_release); }
+ObserveLevel learner_observes(unsigned cls) noexcept {
+  return static_cast<ObserveLevel>(kObserveAll - g_observe_less[cls].load(std::memory_order_relaxed));
+}
+
+std::uint64_t window_cycles() noexcept { return g_window_cycles.load(std::memory_order_relaxed); }
+void set_window_cycles(std::uint64_t c) noexcept {
+  g_window_cycles.store(c == 0 ? 1 : c, std::memory_order_relaxed);
+}
+
+void learner_set_idle_hook(void (*hook)() noexcept) noexcept {
+  g_idle_hook.store(hook, std::memory_order_release);
+}
+
+void learner_allow_start(bool allowed) noexcept { g_allowed.store(allowed, std::memory_order_release); }
 
 void learner_maybe_start() noexcept {
   if (g_state.load(std::memory_order_relaxed) != kNotStarted) return;
@@ -132,6 +198,7 @@ void learner_maybe_start() noexcept {
   // Only one caller gets past this; a malloc made by pthread_create itself
   // sees kStarting and returns, so the start never recurses.
   if (!g_state.compare_exchange_strong(s, kStarting, std::memory_order_acq_rel)) return;
+  const int saved_errno = errno;  // this runs inside malloc, which must keep errno
   sigset_t all;
   sigset_t old;
   sigfillset(&all);
@@ -140,6 +207,7 @@ void learner_maybe_start() noexcept {
   const int rc = pthread_create(&g_thread, nullptr, learner_main, nullptr);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   g_state.store(rc == 0 ? kRunning : kFailed, std::memory_order_release);
+  errno = saved_errno;
 }
 
 std::uint64_t learner_drain() noexcept {
@@ -174,11 +242,18 @@ void learner_after_fork_child() noexcept {
 }
 
 void learner_reset() noexcept {
+  learner_stop();
   g_ring.reset();
   for (auto& p : g_policy) p.store(0, std::memory_order_relaxed);
+  for (auto& c : g_class_state) c.store(0, std::memory_order_relaxed);
+  for (auto& q : g_observe_less) q.store(0, std::memory_order_relaxed);
   for (auto& l : g_learn) l = ClassLearner{};
   g_consumed.store(0, std::memory_order_relaxed);
   g_decisions.store(0, std::memory_order_relaxed);
+  g_stand_downs.store(0, std::memory_order_relaxed);
+  g_window_cycles.store(kWindowGuessCycles, std::memory_order_relaxed);
+  g_stop.store(0, std::memory_order_relaxed);
+  g_state.store(kNotStarted, std::memory_order_release);
 }
 
 LearnerCounters learner_counters() noexcept {
@@ -188,9 +263,20 @@ LearnerCounters learner_counters() noexcept {
   c.dropped = g_ring.dropped();
   c.consumed = g_consumed.load(std::memory_order_relaxed);
   c.decisions = g_decisions.load(std::memory_order_relaxed);
+  c.stand_downs = g_stand_downs.load(std::memory_order_relaxed);
+  for (const auto& s : g_class_state) {
+    const auto v = s.load(std::memory_order_relaxed);
+    if (v != 0) ++c.classes_learning;
+    if (v == 2) ++c.stood_down_now;
+    if (v == 3) ++c.watching_now;
+  }
   c.cpu_ns = g_cpu_ns.load(std::memory_order_relaxed);
   c.wall_ns = g_wall_ns.load(std::memory_order_relaxed);
   return c;
+}
+
+unsigned learner_class_state(unsigned cls) noexcept {
+  return cls < kClassCount ? g_class_state[cls].load(std::memory_order_relaxed) : 0;
 }
 
 }  // namespace spool::alloc::detail

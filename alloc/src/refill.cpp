@@ -1,203 +1,101 @@
 // Box 2 — the refill engine. Runs only when Box 1 misses: refills an empty
 // list with a batch from the shared backend, returns half a list that has
-// reached its cap, returns everything when a thread exits, and tells Box 3
-// about each refill through a copied event (Contract C). It reads the refill
-// count from Box 3's atomic table and never waits for the learner (Contract B).
+// reached its cap, returns everything when a thread exits.
+//
+// While the learner is on it also keeps, per thread and class, an observation
+// window of about a millisecond (Box 3 calibrates its length): how long the
+// window lasted and how many cycles the thread spent in here for the class.
+// A closed window becomes one RefillEvent, built on the stack and copied into
+// Box 3's ring (Contract C). The refill count comes from Box 3's atomic table,
+// read once per refill; nothing here ever waits for the learner (Contract B).
 #include "refill.hpp"
-
-#include <pthread.h>
-#include <time.h>
 
 #include <atomic>
 #include <cstdlib>
 
 #include "backend.hpp"
+#include "cycles.hpp"
 #include "learner_api.hpp"
-#include "spinlock.hpp"
 #include "spool/alloc/detail/tls_cache.hpp"
 #include "spool/alloc/options.hpp"
-#include "spool/alloc/stats.hpp"
+#include "thread_state.hpp"
 
 namespace spool::alloc::detail {
-
-// Box 1's thread-local lists (declared in tls_cache.hpp).
-constinit thread_local void* tls_head[kListSlots] SPOOL_ALLOC_TLS_MODEL = {};
-constinit thread_local std::int32_t tls_room[kListSlots] SPOOL_ALLOC_TLS_MODEL = {};
-#if defined(SPOOL_ALLOC_STATS)
-constinit thread_local std::atomic<std::uint64_t> tls_hits[kClassCount] SPOOL_ALLOC_TLS_MODEL = {};
-#endif
-
 namespace {
 
-// Box 2's own per-thread state: caps and refill history, off the hot path.
-struct ThreadState {
-  ThreadState* prev = nullptr;  // registry of live threads (stats merging)
-  ThreadState* next = nullptr;
-  bool registered = false;
-  std::atomic<std::uint64_t>* hits = nullptr;  // this thread's Box 1 hit counters
-  std::uint32_t cap[kClassCount] = {};
-  std::uint32_t last_count[kClassCount] = {};
-  std::uint32_t streak[kClassCount] = {};
-  std::uint32_t sample = 0;  // events are sampled: one refill in kEventSample
-  std::uint64_t last_refill_ns[kClassCount] = {};
-};
-constinit thread_local ThreadState tls_state SPOOL_ALLOC_TLS_MODEL{};
-
-struct alignas(64) ClassCounters {
-  std::atomic<std::uint64_t> misses{0};
-  std::atomic<std::uint64_t> refills{0};
-  std::atomic<std::uint64_t> refilled_blocks{0};
-  std::atomic<std::uint64_t> flushes{0};
-};
-constinit ClassCounters g_counters[kClassCount];
-
-constinit SpinLock g_registry_lock;
-constinit ThreadState* g_registry = nullptr;
-[[maybe_unused]] constinit std::uint64_t g_dead_hits[kClassCount] = {};  // under g_registry_lock
-constinit SpinLock g_key_lock;
-constinit std::atomic<bool> g_key_ready{false};
-pthread_key_t g_key;
-
-std::uint64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
-  c.fetch_add(n, std::memory_order_relaxed);
-}
+bool learning() noexcept { return option(Option::learner) != 0; }
 
 std::uint32_t clamp_u32(std::size_t v, std::size_t lo, std::size_t hi) noexcept {
   return static_cast<std::uint32_t>(v < lo ? lo : (v > hi ? hi : v));
 }
 
+// A list's cap: SPOOL_ALLOC_CACHE_KIB worth of blocks, at least 8 for the
+// small classes and at least one block for the others (a thread keeps one
+// 1 MiB block, not eight).
 std::uint32_t cap_for(unsigned cls) noexcept {
   const long kib = option(Option::cache_kib);
   const std::size_t bytes = static_cast<std::size_t>(kib > 0 ? kib : 1) * 1024;
-  return clamp_u32(bytes / class_size(cls), 8, 1U << 16);
+  const std::size_t lo = class_size(cls) <= kSmallMax ? 8 : 1;
+  return clamp_u32(bytes / class_size(cls), lo, 1U << 16);
 }
 
-void thread_exit(void*) noexcept;
-
-void unregister_locked(ThreadState& ts) noexcept {
-  if (ts.prev != nullptr) ts.prev->next = ts.next;
-  if (ts.next != nullptr) ts.next->prev = ts.prev;
-  if (g_registry == &ts) g_registry = ts.next;
-  ts.prev = ts.next = nullptr;
+// Cycles the thread spent in here for the class during window w.
+std::uint64_t window_slow(const ClassWindow& w) noexcept {
+  const std::uint64_t refill = w.timed == 0 ? 0 : w.timed_slow * w.refills / w.timed;
+  return refill + w.flush_slow;
 }
 
-void ensure_registered() noexcept {
-  ThreadState& ts = tls_state;
-  if (ts.registered) return;
-  if (!g_key_ready.load(std::memory_order_acquire)) {
-    SpinGuard g(g_key_lock);
-    if (!g_key_ready.load(std::memory_order_relaxed)) {
-      if (pthread_key_create(&g_key, thread_exit) != 0) return;  // no exit flush then
-      g_key_ready.store(true, std::memory_order_release);
+// Closes window w of class cls at `end` into an event.
+void close_window(unsigned cls, ClassWindow& w, std::uint64_t end, std::uint8_t flags,
+                  std::uint32_t unused) noexcept {
+  RefillEvent ev{};
+  ev.cls = static_cast<std::uint8_t>(cls);
+  ev.flags = flags;
+  ev.count = w.count;
+  ev.refills = w.refills;
+  ev.unused = static_cast<std::uint16_t>(unused < 0xFFFF ? unused : 0xFFFF);
+  ev.slow_cycles = window_slow(w);
+  ev.window_cycles = end - w.start;
+  push_event(ev);
+  w.start = 0;
+}
+
+// Whether this refill of a watched class is timed: the one that opens a
+// window and every fourth after it.
+bool timed_refill(const ClassWindow& w) noexcept { return w.start == 0 || (w.refills & 3U) == 3U; }
+
+// Sparse observation: a window opens at one refill in eight. The counter is
+// shared by all threads (short-lived threads would each start their own at
+// zero); a relaxed increment per refill of a watched class with no window
+// open, never on the hot path.
+constinit std::atomic<std::uint32_t> g_sparse_openings{0};
+bool sparse_skip() noexcept {
+  return (g_sparse_openings.fetch_add(1, std::memory_order_relaxed) & 7U) != 0;
+}
+
+// After a refill of `count`; t0..t1 its cycles when it was timed.
+void observe_refill(ClassWindow& w, unsigned cls, std::uint32_t count, bool timed,
+                    ObserveLevel level, std::uint64_t t0, std::uint64_t t1) noexcept {
+  if (w.start != 0) {
+    if (w.count != count) {
+      w.start = 0;  // the published count changed: a mixed window says nothing
+    } else if (timed && t0 - w.start >= window_cycles() && w.refills >= 2) {
+      close_window(cls, w, t0, 0, 0);
+      if (level != kObserveAll && sparse_skip()) return;  // the next opening is sampled too
     }
   }
-  // A non-null value makes pthread run thread_exit when the thread ends.
-  pthread_setspecific(g_key, &ts);
-  SpinGuard g(g_registry_lock);
-  ts.next = g_registry;
-  if (g_registry != nullptr) g_registry->prev = &ts;
-  g_registry = &ts;
-#if defined(SPOOL_ALLOC_STATS)
-  ts.hits = tls_hits;
-#endif
-  ts.registered = true;
-}
-
-bool learning() noexcept { return option(Option::learner) != 0; }
-
-// One refill in kEventSample becomes an event: an unbiased sample keeps the
-// learner well under 1 % of a core and the ring from overflowing when threads
-// churn (every thread start refills every class it touches).
-constexpr std::uint32_t kEventSample = 16;
-bool sampled(ThreadState& ts) noexcept { return ++ts.sample % kEventSample == 0; }
-
-// Gives the whole list of every class back to the backend. A batch that never
-// ran dry is reported too (with how much of it was left), or the learner
-// would only ever hear about batches that were too small.
-void flush_lists(ThreadState& ts) noexcept {
-  const std::uint64_t now = now_ns();
-  for (unsigned cls = 0; cls < kClassCount; ++cls) {
-    void* head = nullptr;
-    void* tail = nullptr;
-    const std::uint32_t n = detach_chain(cls, 0xFFFF'FFFFU, &head, &tail);
-    if (ts.last_refill_ns[cls] != 0 && ts.last_count[cls] != 0 && learning() && sampled(ts)) {
-      RefillEvent ev{};
-      ev.cls = static_cast<std::uint8_t>(cls);
-      ev.flags = kEventFinal;
-      ev.count = static_cast<std::uint16_t>(ts.last_count[cls]);
-      ev.unused = static_cast<std::uint16_t>(n < ts.last_count[cls] ? n : ts.last_count[cls]);
-      ev.since_last_ns = now - ts.last_refill_ns[cls];
-      push_event(ev);
-    }
-    if (n != 0) {
-      backend_give(cls, head, tail, n);
-      bump(g_counters[cls].flushes);
-    }
-    set_room(cls, 0);
-    ts.cap[cls] = 0;
-    ts.last_refill_ns[cls] = 0;
+  if (w.start == 0) {
+    if (!timed) return;  // opens at the next refill, which is timed
+    w = ClassWindow{t0, 0, 0, 0, 0, static_cast<std::uint16_t>(count < 0xFFFF ? count : 0xFFFF)};
   }
-}
-
-void thread_exit(void*) noexcept {
-  ThreadState& ts = tls_state;
-  flush_lists(ts);
-  SpinGuard g(g_registry_lock);
-#if defined(SPOOL_ALLOC_STATS)
-  for (unsigned c = 0; c < kClassCount; ++c) {
-    g_dead_hits[c] += tls_hits[c].load(std::memory_order_relaxed);
-    tls_hits[c].store(0, std::memory_order_relaxed);
+  if (w.refills < 0xFFFF) ++w.refills;
+  if (timed && w.timed < 0xFFFF) {
+    ++w.timed;
+    w.timed_slow += t1 - t0;
   }
-#endif
-  unregister_locked(ts);
-  ts.registered = false;  // a later allocation in this thread registers again
-}
-
-void fork_prepare() noexcept {
-  g_key_lock.lock();
-  g_registry_lock.lock();
-  backend_fork_prepare();
-}
-void fork_parent() noexcept {
-  backend_fork_parent();
-  g_registry_lock.unlock();
-  g_key_lock.unlock();
-}
-void fork_child() noexcept {
-  backend_fork_child();
-  g_registry_lock.reset();
-  g_key_lock.reset();
-  // Only the forking thread survives; the others' lists are lost (like every
-  // thread-caching allocator) but nothing refers to their state any more.
-  ThreadState& ts = tls_state;
-  g_registry = ts.registered ? &ts : nullptr;
-  ts.prev = ts.next = nullptr;
-  learner_after_fork_child();
-}
-
-void at_exit() noexcept {
-  learner_stop();
-  if (option(Option::print_stats) != 0) print_report(2);
-}
-
-// Process init: runs before main (static library or LD_PRELOAD shim); never
-// from inside malloc, so registering handlers cannot recurse.
-__attribute__((constructor)) void process_init() noexcept {
-  pthread_atfork(fork_prepare, fork_parent, fork_child);
-  std::atexit(at_exit);
-  learner_allow_start();
 }
 
 }  // namespace
-
-void count_miss(unsigned cls) noexcept { bump(g_counters[cls].misses); }
 
 std::uint32_t effective_refill_count(unsigned cls) noexcept {
   const long fixed = option(Option::refill);
@@ -208,37 +106,30 @@ std::uint32_t effective_refill_count(unsigned cls) noexcept {
 }
 
 void* refill_and_alloc(unsigned cls) noexcept {
-  ThreadState& ts = tls_state;
   ensure_registered();
+  ThreadState& ts = tls_state;
+  ClassWindow& w = ts.win[cls];
+  const ObserveLevel level = learning() ? learner_observes(cls) : kObserveNone;
+  const bool watch = level != kObserveNone && (w.start != 0 || level == kObserveAll || !sparse_skip());
+  const bool timed = watch && timed_refill(w);
+  const std::uint64_t t0 = timed ? cycles() : 0;
+  bump(ts.ctr[cls].misses);
   if (ts.cap[cls] == 0) ts.cap[cls] = cap_for(cls);
-  std::uint32_t want = effective_refill_count(cls);
-  if (want > ts.cap[cls]) want = ts.cap[cls];
-  const Chain c = backend_take(cls, want);
+  const std::uint32_t count = effective_refill_count(cls);
+  const Chain c = backend_take(cls, count < ts.cap[cls] ? count : ts.cap[cls]);
   if (c.n == 0) return nullptr;
   void* first = c.head;
   set_room(cls, static_cast<std::int32_t>(ts.cap[cls]));
   install_chain(cls, load_next(first), c.n - 1);
-  bump(g_counters[cls].refills);
-  bump(g_counters[cls].refilled_blocks, c.n);
-
-  // Tell the learner how long the previous batch lasted (copied, on the stack).
-  const std::uint64_t now = now_ns();
-  const std::uint64_t since = ts.last_refill_ns[cls] != 0 ? now - ts.last_refill_ns[cls] : 0;
-  const long target_us = option(Option::learn_target_us);
-  const std::uint64_t target = static_cast<std::uint64_t>(target_us > 0 ? target_us : 1) * 1000;
-  ts.streak[cls] = (since != 0 && since < target) ? ts.streak[cls] + 1 : 0;
-  if (learning() && sampled(ts)) {
-    RefillEvent ev{};
-    ev.cls = static_cast<std::uint8_t>(cls);
-    ev.count = static_cast<std::uint16_t>(ts.last_count[cls]);
-    ev.miss_streak = static_cast<std::uint16_t>(ts.streak[cls] < 0xFFFF ? ts.streak[cls] : 0xFFFF);
-    ev.since_last_ns = since;
-    push_event(ev);
+  bump(ts.ctr[cls].refills);
+  bump(ts.ctr[cls].refilled_blocks, c.n);
+  ts.refilled_since_full[cls] = true;
+  if (watch) {
+    observe_refill(w, cls, count, timed, level, t0, timed ? cycles() : 0);
+    learner_maybe_start();  // no lock held here
+  } else {
+    w.start = 0;  // the learner does not watch this class (now)
   }
-  ts.last_refill_ns[cls] = now;
-  ts.last_count[cls] = c.n;
-
-  learner_maybe_start();  // no lock held here
   return first;
 }
 
@@ -251,43 +142,75 @@ void free_slow(void* p, unsigned cls) noexcept {
     }
     fatal("free of a pointer it did not allocate (bad segment class):", p);
   }
-  ThreadState& ts = tls_state;
   ensure_registered();
+  ThreadState& ts = tls_state;
   if (ts.cap[cls] == 0) {  // first free of this class by this thread: list is empty
     ts.cap[cls] = cap_for(cls);
     set_room(cls, static_cast<std::int32_t>(ts.cap[cls]));
+  } else if (ts.refilled_since_full[cls] && ts.cap_shift[cls] < kMaxCapShift &&
+             class_size(cls) < kReleaseFrom && ts.cap[cls] <= (1U << 15)) {
+    // At the cap, but the list ran empty since it was last full: the thread
+    // cycles through whole batches. Doubling the cap keeps the next cycle in
+    // the thread instead of sending it through the depot twice. Small
+    // classes only (below 32 KiB): a medium block is too big to hoard.
+    const std::uint32_t grown = ts.cap[cls] * 2;
+    set_room(cls, room(cls) + static_cast<std::int32_t>(grown - ts.cap[cls]));
+    ts.cap[cls] = grown;
+    ++ts.cap_shift[cls];
+    ts.refilled_since_full[cls] = false;
   } else {  // at the cap: return half to the backend
+    ts.refilled_since_full[cls] = false;
+    ClassWindow& w = ts.win[cls];
+    const std::uint64_t t0 = w.start != 0 ? cycles() : 0;
     void* head = nullptr;
     void* tail = nullptr;
-    const std::uint32_t n = detach_chain(cls, ts.cap[cls] / 2, &head, &tail);
+    const std::uint32_t n = detach_chain(cls, ts.cap[cls] > 1 ? ts.cap[cls] / 2 : 1, &head, &tail);
     backend_give(cls, head, tail, n);
-    bump(g_counters[cls].flushes);
+    bump(ts.ctr[cls].flushes);
+    if (w.start != 0) w.flush_slow += cycles() - t0;
   }
   close_block(cls, p);
   push(cls, p);
   set_room(cls, room(cls) - 1);
 }
 
-void flush_all_lists() noexcept { flush_lists(tls_state); }
-
-RefillCounters refill_counters(unsigned cls) noexcept {
-  const ClassCounters& c = g_counters[cls];
-  return {c.misses.load(std::memory_order_relaxed), c.refills.load(std::memory_order_relaxed),
-          c.refilled_blocks.load(std::memory_order_relaxed),
-          c.flushes.load(std::memory_order_relaxed)};
-}
-
-void merged_hits(std::uint64_t (&out)[kClassCount]) noexcept {
-  for (auto& o : out) o = 0;
-#if defined(SPOOL_ALLOC_STATS)
-  SpinGuard g(g_registry_lock);
-  for (unsigned c = 0; c < kClassCount; ++c) out[c] = g_dead_hits[c];
-  for (ThreadState* ts = g_registry; ts != nullptr; ts = ts->next) {
-    for (unsigned c = 0; c < kClassCount; ++c) {
-      out[c] += ts->hits[c].load(std::memory_order_relaxed);
+// Gives the whole list of every class back to the backend. At thread exit
+// every open window is closed with the flush in it: a batch that was mostly
+// abandoned shows up as time spent carving and returning it.
+void flush_lists(ThreadState& ts, bool final) noexcept {
+  for (unsigned cls = 0; cls < kClassCount; ++cls) {
+    ClassWindow& w = ts.win[cls];
+    const std::uint64_t t0 = w.start != 0 ? cycles() : 0;
+    void* head = nullptr;
+    void* tail = nullptr;
+    const std::uint32_t n = detach_chain(cls, 0xFFFF'FFFFU, &head, &tail);
+    if (n != 0) {
+      backend_give(cls, head, tail, n);
+      bump(ts.ctr[cls].flushes);
+    }
+    set_room(cls, 0);
+    ts.cap[cls] = 0;
+    ts.cap_shift[cls] = 0;
+    ts.refilled_since_full[cls] = false;
+    if (w.start != 0) {
+      const std::uint64_t t1 = cycles();
+      w.flush_slow += t1 - t0;
+      if (final && learning() && learner_observes(cls) != kObserveNone) {
+        close_window(cls, w, t1, kEventFinal, n);
+      } else {
+        w.start = 0;
+      }
     }
   }
-#endif
+}
+
+void flush_all_lists() noexcept { flush_lists(tls_state, false); }
+
+RefillCounters refill_counters(unsigned cls) noexcept {
+  RefillCounters all[kClassCount];
+  std::uint64_t hits[kClassCount];
+  merged_counters(all, hits);
+  return cls < kClassCount ? all[cls] : RefillCounters{};
 }
 
 }  // namespace spool::alloc::detail

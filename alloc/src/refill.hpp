@@ -8,11 +8,12 @@
 namespace spool::alloc::detail {
 
 // Refills a thread's empty list of class cls and returns one block of it
-// (nullptr when the OS refuses memory). Reads the count from Box 3's policy
-// table, carves from the backend, pushes a RefillEvent to Box 3.
+// (nullptr when the OS refuses memory). Counts the miss, reads the count from
+// Box 3's policy table, takes a chain from the backend and, while the learner
+// is on, keeps the observation window that becomes a RefillEvent.
 void* refill_and_alloc(unsigned cls) noexcept;
 
-// Global per-class counters of the refill engine (relaxed atomics, slow path).
+// Per-class counters of the refill engine, summed over live and exited threads.
 struct RefillCounters {
   std::uint64_t misses = 0;
   std::uint64_t refills = 0;
@@ -20,13 +21,10 @@ struct RefillCounters {
   std::uint64_t flushes = 0;
 };
 RefillCounters refill_counters(unsigned cls) noexcept;
+// All classes at once, and Box 1's hit counters (0 unless SPOOL_ALLOC_STATS).
+void merged_counters(RefillCounters (&out)[kClassCount], std::uint64_t (&hits)[kClassCount]) noexcept;
 // Count the next refill of cls will use, after clamping to batch bytes.
 std::uint32_t effective_refill_count(unsigned cls) noexcept;
-void count_miss(unsigned cls) noexcept;
-
-// Sum of the per-thread hit counters of live and exited threads
-// (0 unless built with SPOOL_ALLOC_STATS).
-void merged_hits(std::uint64_t (&out)[kClassCount]) noexcept;
 
 // Returns everything the calling thread caches to the backend.
 void flush_all_lists() noexcept;

@@ -19,9 +19,10 @@ Stats stats() noexcept {
   Stats s;
   s.hits_tracked = detail::kStats;
   std::uint64_t hits[kClassCount];
-  detail::merged_hits(hits);
+  detail::RefillCounters counters[kClassCount];
+  detail::merged_counters(counters, hits);
   for (unsigned c = 0; c < kClassCount; ++c) {
-    const auto r = detail::refill_counters(c);
+    const auto& r = counters[c];
     const auto b = detail::backend_class_counters(c);
     ClassStats& cs = s.classes[c];
     cs.hits = hits[c];
@@ -31,8 +32,11 @@ Stats stats() noexcept {
     cs.flushes = r.flushes;
     cs.bytes_retained = b.carved_blocks * class_size(c);
     cs.depot_blocks = b.depot_blocks;
+    cs.released_blocks = b.released_blocks;
     cs.refill_count = detail::effective_refill_count(c);
+    cs.learner_state = static_cast<std::uint8_t>(detail::learner_class_state(c));
   }
+  s.retained_free_bytes = detail::backend_retained_bytes();
   s.large_allocs = detail::backend_large_allocs();
   s.large_bytes_live = detail::backend_large_bytes_live();
   s.segments = detail::backend_segments();
@@ -42,6 +46,10 @@ Stats stats() noexcept {
   s.events_dropped = l.dropped;
   s.events_consumed = l.consumed;
   s.learner_decisions = l.decisions;
+  s.learner_stand_downs = l.stand_downs;
+  s.learner_stood_down = l.stood_down_now;
+  s.learner_watching = l.watching_now;
+  s.learner_classes = l.classes_learning;
   s.learner_cpu_ns = l.cpu_ns;
   s.learner_wall_ns = l.wall_ns;
   return s;
@@ -58,18 +66,23 @@ void format_report(const Stats& s, Sink&& sink) {
   };
   using ull = unsigned long long;
   emit(std::snprintf(line, sizeof line,
-                     "spool alloc: %llu segments, %llu large allocations (%llu bytes live)\n",
-                     ull{s.segments}, ull{s.large_allocs}, ull{s.large_bytes_live}));
-  emit(std::snprintf(line, sizeof line, "%6s %8s %12s %10s %10s %8s %12s %10s %6s\n", "class",
-                     "size", "hits", "misses", "refills", "flushes", "retained", "depot", "count"));
+                     "spool alloc: %llu segments, %llu large allocations (%llu bytes live), "
+                     "%llu free bytes kept resident\n",
+                     ull{s.segments}, ull{s.large_allocs}, ull{s.large_bytes_live},
+                     ull{s.retained_free_bytes}));
+  emit(std::snprintf(line, sizeof line, "%6s %8s %12s %10s %10s %8s %12s %10s %9s %6s %8s\n",
+                     "class", "size", "hits", "misses", "refills", "flushes", "retained", "depot",
+                     "released", "count", "learner"));
+  static const char* const kLearnerState[] = {"-", "learning", "stood", "watching"};
   for (unsigned c = 0; c < kClassCount; ++c) {
     const ClassStats& k = s.classes[c];
     if (k.misses == 0 && k.bytes_retained == 0 && k.hits == 0) continue;
-    emit(std::snprintf(line, sizeof line, "%6u %8zu %12s %10llu %10llu %8llu %12llu %10llu %6u\n",
-                       c, class_size(c),
-                       s.hits_tracked ? "" : "n/a", ull{k.misses}, ull{k.refills},
+    emit(std::snprintf(line, sizeof line,
+                       "%6u %8zu %12s %10llu %10llu %8llu %12llu %10llu %9llu %6u %8s\n", c,
+                       class_size(c), s.hits_tracked ? "" : "n/a", ull{k.misses}, ull{k.refills},
                        ull{k.flushes}, ull{k.bytes_retained}, ull{k.depot_blocks},
-                       k.refill_count));
+                       ull{k.released_blocks}, k.refill_count,
+                       kLearnerState[k.learner_state < 4 ? k.learner_state : 0]));
     if (s.hits_tracked) {
       emit(std::snprintf(line, sizeof line, "%6s %8s %12llu\n", "", "hits:", ull{k.hits}));
     }
@@ -90,6 +103,11 @@ void format_report(const Stats& s, Sink&& sink) {
                      ull{s.events_dropped}, drop_rate, ull{s.events_consumed},
                      ull{s.learner_decisions}, static_cast<double>(s.learner_cpu_ns) / 1e6,
                      static_cast<double>(s.learner_wall_ns) / 1e9, cpu_share));
+  emit(std::snprintf(line, sizeof line,
+                     "learner stood down: %u of %u classes watching (nothing to gain), %u stood "
+                     "down (not ahead; %llu times in all)\n",
+                     s.learner_watching, s.learner_classes, s.learner_stood_down,
+                     ull{s.learner_stand_downs}));
 }
 
 }  // namespace

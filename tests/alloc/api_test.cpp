@@ -7,12 +7,14 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "spool/alloc/options.hpp"
 #include "spool/alloc/pool_allocator.hpp"
 #include "spool/alloc/spool_malloc.h"
 #include "spool/alloc/stats.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -95,7 +97,11 @@ TEST(Api, StatsCountMissesRefillsAndRetainedBytes) {
 }
 
 TEST(Api, HitsAreCountedWhenStatsAreCompiledIn) {
-  if (!spool::alloc::stats().hits_tracked) GTEST_SKIP() << "built without SPOOL_ALLOC_STATS";
+#if defined(SPOOL_ALLOC_TEST_EXPECT_STATS)
+  ASSERT_TRUE(spool::alloc::stats().hits_tracked) << "alloc_stats_tests must build with SPOOL_ALLOC_STATS";
+#else
+  if (!spool::alloc::stats().hits_tracked) GTEST_SKIP() << "built without SPOOL_ALLOC_STATS (see stats.Api.*)";
+#endif
   void* a = spool::alloc::allocate(24);
   void* b = spool::alloc::allocate(24);
   const auto before = spool::alloc::stats().classes[1].hits;
@@ -104,13 +110,25 @@ TEST(Api, HitsAreCountedWhenStatsAreCompiledIn) {
   EXPECT_EQ(spool::alloc::stats().classes[1].hits, before + 1);
   spool::alloc::deallocate(a);
   spool::alloc::deallocate(b);
+  // A thread's hits survive its exit (merged into the totals of exited threads).
+  const auto before_thread = spool::alloc::stats().classes[1].hits;
+  std::thread([] {
+    void* first = spool::alloc::allocate(24);  // refill: a miss
+    spool::alloc::deallocate(first);
+    for (int i = 0; i < 10; ++i) spool::alloc::deallocate(spool::alloc::allocate(24));  // 10 hits
+  }).join();
+  EXPECT_EQ(spool::alloc::stats().classes[1].hits, before_thread + 10);
 }
 
 TEST(Api, OptionsComeFromOneTableOfEnvironmentVariables) {
   EXPECT_STREQ(spool::alloc::option_name(spool::alloc::Option::learner), "SPOOL_ALLOC_LEARNER");
   EXPECT_STREQ(spool::alloc::option_name(spool::alloc::Option::refill), "SPOOL_ALLOC_REFILL");
-  spool::alloc::set_option(spool::alloc::Option::cache_kib, 64);
-  EXPECT_EQ(spool::alloc::option(spool::alloc::Option::cache_kib), 64);
+  const long before = spool::alloc::option(spool::alloc::Option::cache_kib);
+  {
+    spool::alloc::test::ScopedOption cache(spool::alloc::Option::cache_kib, 64);
+    EXPECT_EQ(spool::alloc::option(spool::alloc::Option::cache_kib), 64);
+  }
+  EXPECT_EQ(spool::alloc::option(spool::alloc::Option::cache_kib), before);
 }
 
 }  // namespace

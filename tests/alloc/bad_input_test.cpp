@@ -71,9 +71,12 @@ TEST_F(BadInputDeathTest, CheckedFreeOfAnInteriorPointerAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   auto* p = static_cast<char*>(spool::alloc::allocate(64));
   EXPECT_DEATH(spool::alloc::deallocate_checked(p + 16), "not the start of a block");
-  auto* big = static_cast<char*>(spool::alloc::allocate(1 << 20));
+  auto* medium = static_cast<char*>(spool::alloc::allocate(1 << 20));
+  EXPECT_DEATH(spool::alloc::deallocate_checked(medium + 4096), "not the start of a block");
+  auto* big = static_cast<char*>(spool::alloc::allocate(3 << 20));
   EXPECT_DEATH(spool::alloc::deallocate_checked(big + 8), "interior pointer");
   spool::alloc::deallocate(p);
+  spool::alloc::deallocate(medium);
   spool::alloc::deallocate(big);
 }
 

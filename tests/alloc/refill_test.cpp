@@ -1,5 +1,6 @@
 // Box 2: refill counts come from the policy table, excess goes back to the
-// backend at the cap and at thread exit, every refill becomes an event.
+// backend at the cap and at thread exit, and while the learner is on each
+// (thread, class) keeps an observation window that becomes a RefillEvent.
 #include "refill.hpp"
 
 #include <gtest/gtest.h>
@@ -12,22 +13,28 @@
 #include "spool/alloc/alloc.hpp"
 #include "spool/alloc/options.hpp"
 #include "spool/alloc/stats.hpp"
+#include "test_util.hpp"
 
 namespace {
 
 namespace d = spool::alloc::detail;
 using spool::alloc::Option;
+using spool::alloc::test::ScopedOption;
 
 class Refill : public ::testing::Test {
  protected:
-  void SetUp() override {
-    d::learner_stop();  // deterministic: nobody but the test consumes events
-    d::learner_reset();
-    spool::alloc::set_option(Option::refill, 0);
-    spool::alloc::set_option(Option::cache_kib, 256);
-    spool::alloc::flush_thread_cache();
-  }
+  void SetUp() override { spool::alloc::flush_thread_cache(); }
+  void TearDown() override { spool::alloc::flush_thread_cache(); }
+  spool::alloc::test::LearnerHeld held_;  // deterministic: nobody but the test consumes events
+  ScopedOption learner_{Option::learner, 1};
+  ScopedOption refill_{Option::refill, 0};
+  ScopedOption cache_{Option::cache_kib, 256};
 };
+
+std::uint64_t offered() {
+  const auto c = d::learner_counters();
+  return c.pushed + c.dropped;
+}
 
 TEST_F(Refill, BatchSizeIsTheDefaultCountBeforeTheLearnerPublishes) {
   const unsigned cls = spool::alloc::class_of(200);
@@ -40,7 +47,7 @@ TEST_F(Refill, BatchSizeIsTheDefaultCountBeforeTheLearnerPublishes) {
 }
 
 TEST_F(Refill, FixedCountOptionOverridesThePolicyTable) {
-  spool::alloc::set_option(Option::refill, 7);
+  ScopedOption fixed(Option::refill, 7);
   const unsigned cls = spool::alloc::class_of(300);
   const auto before = d::refill_counters(cls);
   void* p = spool::alloc::allocate(300);
@@ -49,10 +56,10 @@ TEST_F(Refill, FixedCountOptionOverridesThePolicyTable) {
 }
 
 TEST_F(Refill, CountIsClampedToTheLargestBatchInBytes) {
-  spool::alloc::set_option(Option::refill, 1000);
-  spool::alloc::set_option(Option::max_batch_kib, 256);
+  ScopedOption fixed(Option::refill, 1000);
+  ScopedOption batch(Option::max_batch_kib, 256);
   EXPECT_EQ(d::effective_refill_count(spool::alloc::class_of(65536)), 4u);
-  spool::alloc::set_option(Option::refill, 0);
+  EXPECT_EQ(d::effective_refill_count(spool::alloc::class_of(1 << 20)), 1u);
 }
 
 TEST_F(Refill, MissOnEmptyListCountsOneMiss) {
@@ -64,7 +71,7 @@ TEST_F(Refill, MissOnEmptyListCountsOneMiss) {
 }
 
 TEST_F(Refill, ListPastItsCapReturnsHalfToTheBackend) {
-  spool::alloc::set_option(Option::cache_kib, 1);  // cap = 16 blocks of 64 B
+  ScopedOption cache(Option::cache_kib, 1);  // cap = 16 blocks of 64 B
   spool::alloc::flush_thread_cache();
   const unsigned cls = spool::alloc::class_of(64);
   std::vector<void*> v;
@@ -74,6 +81,51 @@ TEST_F(Refill, ListPastItsCapReturnsHalfToTheBackend) {
   for (void* p : v) spool::alloc::deallocate(p);
   EXPECT_GT(d::refill_counters(cls).flushes - before.flushes, 5u);
   EXPECT_GE(d::backend_class_counters(cls).depot_blocks - depot_before, 150u);
+}
+
+TEST_F(Refill, ACapDoublesForAThreadThatCyclesThroughWholeBatchesUpToEightTimes) {
+  ScopedOption cache(Option::cache_kib, 1);  // cap = 16 blocks of 64 B
+  spool::alloc::flush_thread_cache();
+  const unsigned cls = spool::alloc::class_of(64);
+  std::vector<void*> v;
+  auto cycle = [&](int n) {  // allocate n, free n: returns the flushes it caused
+    const auto before = d::refill_counters(cls).flushes;
+    for (int i = 0; i < n; ++i) v.push_back(spool::alloc::allocate(64));
+    for (void* p : v) spool::alloc::deallocate(p);
+    v.clear();
+    return d::refill_counters(cls).flushes - before;
+  };
+  for (int i = 0; i < 6; ++i) cycle(100);  // 16 -> 32 -> 64 -> 128
+  EXPECT_EQ(cycle(100), 0u);  // a cycle of 100 now stays with the thread
+  EXPECT_GT(cycle(1000), 0u);  // the cap stops at 8 x 16 = 128
+}
+
+TEST_F(Refill, AProducerOrAConsumerAloneKeepsItsCap) {
+  ScopedOption cache(Option::cache_kib, 1);  // cap = 16 blocks of 64 B
+  spool::alloc::flush_thread_cache();
+  const unsigned cls = spool::alloc::class_of(64);
+  // Blocks allocated elsewhere and only freed here: the list never runs
+  // empty in between, so every 8 frees past the cap go back to the depot.
+  std::vector<void*> v;
+  std::thread([&] {
+    for (int i = 0; i < 400; ++i) v.push_back(spool::alloc::allocate(64));
+  }).join();
+  const auto before = d::refill_counters(cls).flushes;
+  for (void* p : v) spool::alloc::deallocate(p);
+  EXPECT_EQ(d::refill_counters(cls).flushes - before, (400u - 16u) / 8u);
+}
+
+TEST_F(Refill, AMediumClassListHoldsAtLeastOneBlockAndAtMostItsByteCap) {
+  const unsigned cls = spool::alloc::class_of(512 * 1024);
+  std::vector<void*> v;
+  for (int i = 0; i < 4; ++i) v.push_back(spool::alloc::allocate(512 * 1024));
+  const auto before = d::backend_class_counters(cls).depot_blocks;
+  for (void* p : v) spool::alloc::deallocate(p);
+  // 256 KiB cache: one 512 KiB block stays with the thread, three go back.
+  EXPECT_EQ(d::backend_class_counters(cls).depot_blocks - before, 3u);
+  void* again = spool::alloc::allocate(512 * 1024);
+  EXPECT_EQ(again, v.back());  // the one the thread kept
+  spool::alloc::deallocate(again);
 }
 
 TEST_F(Refill, ThreadExitReturnsEveryCachedBlock) {
@@ -89,36 +141,106 @@ TEST_F(Refill, ThreadExitReturnsEveryCachedBlock) {
   EXPECT_EQ(c.depot_blocks, c.carved_blocks);
 }
 
-TEST_F(Refill, ThreadExitReportsBatchesThatNeverRanDry) {
-  spool::alloc::set_option(Option::refill, 32);
+TEST_F(Refill, ThreadExitClosesEveryOpenWindowAsAFinalEvent) {
+  d::set_window_cycles(std::uint64_t{1} << 62);  // windows never close on their own
+  const std::uint64_t before = offered();
   std::thread([] {
-    // 64 classes, one refill each, then 64 batches abandoned at exit:
-    // 128 candidates, one in 16 sampled.
+    // 64 classes, one refill each: 64 open windows, closed at exit.
     for (std::size_t size = 16; size <= 1024; size += 16) {
       spool::alloc::deallocate(spool::alloc::allocate(size));
     }
   }).join();
-  EXPECT_EQ(d::learner_drain(), 8u);
+  EXPECT_EQ(offered() - before, 64u);
+  EXPECT_EQ(d::learner_drain(), 64u);
+}
+
+TEST_F(Refill, AWindowClosesAtTheFirstTimedRefillAfterItsLength) {
+  d::set_window_cycles(1);  // every window is long enough at once
+  ScopedOption fixed(Option::refill, 2);
+  const std::uint64_t before = offered();
+  std::vector<void*> v;
+  // 2 blocks per refill: 20 refills. Refill 1 opens a window (timed), 2 and
+  // 3 are counted untimed, 4 is timed and closes it (an event) and opens the
+  // next: events at refills 4, 7, 10, 13, 16 and 19.
+  for (int i = 0; i < 40; ++i) v.push_back(spool::alloc::allocate(900));
+  EXPECT_EQ(offered() - before, 6u);
+  EXPECT_EQ(d::learner_drain(), 6u);
+  for (void* p : v) spool::alloc::deallocate(p);
+}
+
+TEST_F(Refill, NoEventsArePushedForAClassTheLearnerStoodDownOn) {
+  d::set_window_cycles(1);
+  const unsigned cls = spool::alloc::class_of(800);
+  // Scripted: the class spends 10 % of its time refilling whatever the
+  // count; after a judging period the learner stands down there.
+  for (int i = 0; i < 8 * 40; ++i) {
+    d::RefillEvent e{};
+    e.cls = static_cast<std::uint8_t>(cls);
+    e.count = static_cast<std::uint16_t>(d::refill_count(cls));
+    e.refills = 4;
+    e.slow_cycles = 100'000;
+    e.window_cycles = 1'000'000;
+    ASSERT_TRUE(d::push_event(e));
+    ASSERT_EQ(d::learner_drain(), 1u);
+  }
+  ASSERT_EQ(d::learner_class_state(cls), 2u);
+  ASSERT_EQ(d::learner_observes(cls), d::kObserveNone);
+  const std::uint64_t before = offered();
+  std::vector<void*> v;
+  for (int i = 0; i < 400; ++i) v.push_back(spool::alloc::allocate(800));
+  std::thread([] { spool::alloc::deallocate(spool::alloc::allocate(800)); }).join();
+  EXPECT_EQ(offered(), before);
+  EXPECT_EQ(d::learner_observes(spool::alloc::class_of(900)), d::kObserveAll);  // others still observed
+  for (void* p : v) spool::alloc::deallocate(p);
+}
+
+TEST_F(Refill, AWatchedClassOpensAWindowAtOneRefillInEight) {
+  d::set_window_cycles(1);
+  ScopedOption fixed(Option::refill, 2);
+  const unsigned watched = spool::alloc::class_of(600);
+  const unsigned learned = spool::alloc::class_of(700);
+  // Scripted: 1 % of the time refilling under the fixed count: the learner
+  // only watches that class.
+  for (int i = 0; i < 8; ++i) {
+    d::RefillEvent e{};
+    e.cls = static_cast<std::uint8_t>(watched);
+    e.count = static_cast<std::uint16_t>(d::refill_count(watched));
+    e.refills = 4;
+    e.slow_cycles = 10'000;
+    e.window_cycles = 1'000'000;
+    ASSERT_TRUE(d::push_event(e));
+  }
+  ASSERT_EQ(d::learner_drain(), 8u);
+  ASSERT_EQ(d::learner_class_state(watched), 3u);
+  ASSERT_EQ(d::learner_observes(watched), d::kObserveSparse);
+  auto events_for = [](std::size_t size) {
+    const std::uint64_t before = offered();
+    std::vector<void*> v;
+    for (int i = 0; i < 960; ++i) v.push_back(spool::alloc::allocate(size));  // 480 refills
+    for (void* p : v) spool::alloc::deallocate(p);
+    const std::uint64_t n = offered() - before;
+    d::learner_drain();
+    return n;
+  };
+  // Learned: a window opens at once and closes every 3 refills (~160 events).
+  // Watched: after each window one refill in eight opens the next, so about
+  // one event per 3 + 8 refills (~45).
+  const std::uint64_t all = events_for(700);
+  const std::uint64_t sparse = events_for(600);
+  EXPECT_EQ(d::learner_observes(learned), d::kObserveAll);
+  EXPECT_GE(all, 150u);
+  EXPECT_GE(sparse, 20u);
+  EXPECT_LE(sparse * 3, all);
 }
 
 TEST_F(Refill, NoEventsArePushedWhenTheLearnerIsOff) {
-  spool::alloc::set_option(Option::learner, 0);
-  const auto before = d::learner_counters();
-  void* p = spool::alloc::allocate(444);
-  const auto after = d::learner_counters();
-  EXPECT_EQ(after.pushed + after.dropped, before.pushed + before.dropped);
-  spool::alloc::deallocate(p);
-  spool::alloc::set_option(Option::learner, 1);
-}
-
-TEST_F(Refill, OneRefillInSixteenPushesAnEvent) {
-  const auto before = d::learner_counters();
-  spool::alloc::set_option(Option::refill, 2);
+  ScopedOption off(Option::learner, 0);
+  d::set_window_cycles(1);
+  const std::uint64_t before = offered();
   std::vector<void*> v;
-  for (int i = 0; i < 80; ++i) v.push_back(spool::alloc::allocate(900));  // 40 refills
-  const auto after = d::learner_counters();
-  EXPECT_EQ(after.pushed + after.dropped - before.pushed - before.dropped, 2u);  // 1 in 16
-  EXPECT_EQ(d::learner_drain(), 2u);
+  for (int i = 0; i < 400; ++i) v.push_back(spool::alloc::allocate(444));
+  std::thread([] { spool::alloc::deallocate(spool::alloc::allocate(444)); }).join();
+  EXPECT_EQ(offered(), before);
   for (void* p : v) spool::alloc::deallocate(p);
 }
 

@@ -15,6 +15,7 @@
 #include "spool/alloc/pool_allocator.hpp"
 #include "spool/alloc/spool_malloc.h"
 #include "spool/alloc/stats.hpp"
+#include "stress_core.hpp"
 
 namespace {
 
@@ -42,6 +43,21 @@ bool intact(const unsigned char* p, std::size_t n) {
     if (p[i] != pattern(p, i)) return false;
   }
   return true;
+}
+
+TEST(Stress, ChurningThreadsTransferringRandomBlocksKeepEveryPatternIntact) {
+  const spool::alloc::test::StressApi api{spool_malloc, spool_calloc, spool_realloc,
+                                          spool_aligned_alloc, spool_free};
+  spool::alloc::test::StressConfig cfg;
+  cfg.threads = 4;
+  cfg.rounds = kScale > 1 ? 3 : 6;
+  cfg.steps = 12'000 / kScale;
+  const auto r = spool::alloc::test::run_stress(api, cfg);
+  EXPECT_EQ(r.corrupt, 0u);
+  EXPECT_EQ(r.misaligned, 0u);
+  EXPECT_EQ(r.failed, 0u);
+  EXPECT_EQ(r.allocations, r.frees);
+  EXPECT_GT(r.allocations, static_cast<std::uint64_t>(cfg.threads * cfg.rounds * cfg.steps) / 2);
 }
 
 TEST(Stress, CrossThreadFreesKeepEveryBlockIntact) {

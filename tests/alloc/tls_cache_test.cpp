@@ -23,7 +23,7 @@ TEST(TlsCache, FreeThenAllocReturnsTheSameBlockWhenListIsNonEmpty) {
 }
 
 TEST(TlsCache, ClassIsFoundFromThePointerAlone) {
-  for (std::size_t size : {1u, 16u, 17u, 100u, 1024u, 1025u, 5000u, 65536u}) {
+  for (std::size_t size : {1u, 16u, 17u, 100u, 1024u, 1025u, 5000u, 65536u, 65537u, 1u << 20}) {
     void* p = spool::alloc::allocate(size);
     EXPECT_EQ(d::segment_class(p), spool::alloc::class_of(size)) << size;
     EXPECT_EQ(spool::alloc::usable_size(p), spool::alloc::class_size(spool::alloc::class_of(size)));
@@ -32,9 +32,9 @@ TEST(TlsCache, ClassIsFoundFromThePointerAlone) {
 }
 
 TEST(TlsCache, LargeBlocksCarryTheLargeClassByte) {
-  void* p = spool::alloc::allocate(1 << 20);
+  void* p = spool::alloc::allocate((1 << 20) + 1);
   EXPECT_EQ(d::segment_class(p), spool::alloc::kLargeClass);
-  EXPECT_GE(spool::alloc::usable_size(p), std::size_t{1} << 20);
+  EXPECT_GE(spool::alloc::usable_size(p), (std::size_t{1} << 20) + 1);
   spool::alloc::deallocate(p);
 }
 

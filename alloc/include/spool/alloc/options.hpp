@@ -1,5 +1,7 @@
 // Run-time options, read once from SPOOL_ALLOC_* environment variables
-// (one table, in options.cpp; values are integers, "0"/"1" for switches).
+// (one table, in options.cpp; values are integers, "0"/"1" for switches). A
+// value that is not an integer in the option's range is reported on stderr
+// and the default is used.
 #pragma once
 
 namespace spool::alloc {
@@ -7,11 +9,12 @@ namespace spool::alloc {
 enum class Option : unsigned {
   learner,           // SPOOL_ALLOC_LEARNER=1          run the learner thread
   refill,            // SPOOL_ALLOC_REFILL=0           >0: fixed refill count for every class
-  learn_target_us,   // SPOOL_ALLOC_LEARN_TARGET_US=200 refill interval the reward aims for
-  learn_period_us,   // SPOOL_ALLOC_LEARN_PERIOD_US=5000 learner wake-up period
+  learn_period_us,   // SPOOL_ALLOC_LEARN_PERIOD_US=5000 learner wake-up period (x16 when idle)
   max_batch_kib,     // SPOOL_ALLOC_MAX_BATCH_KIB=256  largest refill batch in bytes
   cache_kib,         // SPOOL_ALLOC_CACHE_KIB=256      per-thread, per-class list cap in bytes
   print_stats,       // SPOOL_ALLOC_PRINT_STATS=0      print the report to stderr at exit
+  retain_kib,        // SPOOL_ALLOC_RETAIN_KIB=16384   free medium/large memory kept in RAM
+  decay_ms,          // SPOOL_ALLOC_DECAY_MS=250       free medium/large memory unused this long goes back
   count_
 };
 

@@ -6,6 +6,8 @@
 // class is one AND and one byte load away. A large allocation gets its own
 // mapping, also starting at a 4 MiB boundary, whose header byte is
 // kLargeClass and which records the mapping length.
+// Segments are 4 MiB whatever the class: a 1 MiB class fits three blocks
+// after the header page (address space is cheap; only touched pages count).
 #pragma once
 
 #include <cstddef>
@@ -22,7 +24,8 @@ inline constexpr std::uint32_t kSegmentMagic = 0x5350'4F4CU;  // "SPOL"
 
 struct SegmentHeader {
   std::uint8_t cls;           // must stay the first byte: read by the hot path
-  std::uint8_t pad[3];
+  std::uint8_t recycled;      // large: the mapping was reused (its pages are not zero)
+  std::uint8_t pad[2];
   std::uint32_t magic;        // kSegmentMagic
   std::size_t map_length;     // large: bytes mapped from the header on
   std::size_t user_offset;    // large: where the user block starts
