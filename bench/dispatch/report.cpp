@@ -75,6 +75,13 @@ std::string percent(double e) {
   return b;
 }
 
+std::string unsigned_percent(double e) {
+  if (std::isnan(e)) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f %%", e * 100);
+  return b;
+}
+
 const char* column_title(Strategy s) {
   switch (s) {
     case Strategy::launches: return "launches";
@@ -351,10 +358,11 @@ int print_summary(std::FILE* out, const std::vector<Measurement>& all,
       continue;
     }
     const double med = median(both);
-    std::fprintf(out, "%s 2. median |prediction error|, %s: %.0f %% over %zu batches (sizes %.0f %% of %zu, mixed "
-                 "%.0f %% of %zu; target <= 15 %%)\n",
-                 verdict(med <= 0.15), mode, med * 100, both.size(), median(sizes_err[mode]) * 100,
-                 sizes_err[mode].size(), median(mixed_err[mode]) * 100, mixed_err[mode].size());
+    std::fprintf(out, "%s 2. median |prediction error|, %s: %s over %zu batches (sizes %s of %zu, mixed %s of %zu; "
+                 "target <= 15 %%)\n",
+                 verdict(med <= 0.15), mode, unsigned_percent(med).c_str(), both.size(),
+                 unsigned_percent(median(sizes_err[mode])).c_str(), sizes_err[mode].size(),
+                 unsigned_percent(median(mixed_err[mode])).c_str(), mixed_err[mode].size());
   }
 
   // 3. Auto vs the best forced mode per size.
