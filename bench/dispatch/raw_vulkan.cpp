@@ -1,6 +1,7 @@
 // The raw-Vulkan baselines (see raw_vulkan.hpp). Plain Vulkan, no Spool code.
 #include "raw_vulkan.hpp"
 
+#include <sched.h>
 #include <vulkan/vulkan.h>
 
 #include <algorithm>
@@ -120,10 +121,19 @@ constexpr std::uint32_t kRingSlots = 1024;         // as Spool's default SPOOL_Q
 constexpr std::uint32_t kLlvmpipeLoopBudget = 65'535;
 constexpr std::uint32_t kBudgetMargin = 535;       // passes kept back from the budget
 constexpr std::uint64_t kFenceTimeoutNs = 60'000'000'000ull;
-// The host's wait for the resident shader: polls right after progress, then
-// sleeps of this many microseconds (plus the kernel's timer slack).
+// The host's wait for the resident shader: polls right after progress (only
+// when the process may use more than one CPU: on one, a spinning host only
+// keeps the shader off it), then sleeps of this many microseconds (plus the
+// kernel's timer slack).
 constexpr std::uint32_t kSpinPolls = 1000;
 constexpr int kSleepUs = 10;
+
+std::uint32_t spin_polls() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == 1) return 0;
+  return kSpinPolls;
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -466,6 +476,7 @@ RawTiming RawVulkan::resident(std::uint32_t n) {
   std::uint32_t published = 0;
   std::uint32_t last_done = done.load(std::memory_order_acquire);
   std::uint32_t idle = 0;
+  const std::uint32_t spin = spin_polls();
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
     const std::uint32_t d = done.load(std::memory_order_acquire);
@@ -486,7 +497,7 @@ RawTiming RawVulkan::resident(std::uint32_t n) {
     }
     // Waiting: spin a little after the last progress, then sleep in short
     // steps (a yield or a longer spin would keep the shader off a shared core).
-    if (++idle < kSpinPolls) {
+    if (++idle < spin) {
       cpu_relax();
       continue;
     }

@@ -9,8 +9,8 @@
 //   (c) resident: a resident shader (one invocation) polls a ring of item
 //       ids in host-coherent memory, runs each item and publishes a done
 //       counter; the host publishes n items and waits for the counter
-//       (spinning 1000 polls after each progress, then sleeping 10 us
-//       between checks, so it never keeps the shader off a shared core). On a
+//       (spinning 1000 polls after each progress unless the process has
+//       one CPU, then sleeping 10 us between checks). On a
 //       driver with a loop budget (llvmpipe: 65 535 loop iterations per
 //       invocation, never reset) the shader stops after a fixed number of
 //       passes — one pass runs one item or polls 64 times (unrolled) — and
