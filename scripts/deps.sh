@@ -12,6 +12,7 @@ PKGS=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev libcli11-dev
   valgrind binutils
+  libcli11-dev
 )
 
 missing=()
