@@ -66,6 +66,31 @@ TEST(CudaDeferredFrees, DrainerThreadRunsDeferredReleasesOnceTheKernelStopped) {
   EXPECT_EQ(f.deferred(), 0u);
 }
 
+TEST(CudaDeferredFrees, DrainReturnsOnlyOnceTheDrainersReleasesAreOver) {
+  DeferredFrees f;
+  f.start_drainer();
+  std::promise<void> entered, leave;
+  std::atomic<bool> finished{false};
+  f.launching();
+  f.release([&] {
+    entered.set_value();
+    leave.get_future().wait();
+    finished = true;
+  });
+  f.stopped();                  // the drainer takes the release and blocks in it
+  entered.get_future().wait();
+  std::promise<bool> seen;
+  std::thread parker([&] {
+    f.drain();                  // e.g. park_persistent(): the memory is free when it returns
+    seen.set_value(finished.load());
+  });
+  auto s = seen.get_future();
+  EXPECT_EQ(s.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  leave.set_value();
+  EXPECT_TRUE(s.get());
+  parker.join();
+}
+
 TEST(CudaDeferredFrees, LaunchWaitsForAReleaseInProgress) {
   DeferredFrees f;
   std::promise<void> entered, leave;

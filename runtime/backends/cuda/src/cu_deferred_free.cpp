@@ -4,6 +4,10 @@
 
 namespace spool::cuda {
 
+namespace {
+thread_local bool tls_releasing = false;  // this thread runs releases now
+}  // namespace
+
 DeferredFrees::~DeferredFrees() { stop_drainer(); }
 
 void DeferredFrees::start_drainer() {
@@ -43,6 +47,8 @@ void DeferredFrees::drainer_main() {
 void DeferredFrees::run(std::vector<Release>& batch, std::unique_lock<std::mutex>& lk) {
   ++running_;
   lk.unlock();
+  const bool outer = !tls_releasing;
+  tls_releasing = true;
   for (auto& r : batch) {
     try {
       r();
@@ -50,6 +56,7 @@ void DeferredFrees::run(std::vector<Release>& batch, std::unique_lock<std::mutex
     }
   }
   batch.clear();  // what the releases captured goes now, still outside the lock
+  if (outer) tls_releasing = false;
   lk.lock();
   if (--running_ == 0) idle_cv_.notify_all();
 }
@@ -81,11 +88,14 @@ void DeferredFrees::stopped() {
 
 std::size_t DeferredFrees::drain() {
   std::unique_lock lk(mu_);
-  if (resident_ || deferred_.empty()) return 0;
+  if (resident_) return 0;
   std::vector<Release> batch = std::move(deferred_);
   deferred_.clear();
   const std::size_t n = batch.size();
-  run(batch, lk);
+  if (n != 0) run(batch, lk);
+  // Releases the drainer (or another thread) took are finished too, unless
+  // this is called from inside a release (it would wait for itself).
+  if (!tls_releasing) idle_cv_.wait(lk, [&] { return running_ == 0 || resident_; });
   return n;
 }
 

@@ -59,7 +59,9 @@ class DeferredFrees {
   // The persistent kernel has stopped (its stream is idle), or its launch
   // failed: releases run at once again, deferred ones at the next drain().
   void stopped();
-  // Runs the deferred releases when no kernel is resident; how many ran.
+  // Runs the deferred releases when no kernel is resident and waits for
+  // releases other threads are running (not when called from a release);
+  // how many it ran itself.
   std::size_t drain();
 
   bool resident() const;
