@@ -182,8 +182,11 @@ bool PersistentQueue::publish_one_locked(Tracker& t) {
   // Gates: every item of a sequential batch, and the first of any batch,
   // start after every slot published before them is done.
   const bool gate = begin == it.begin && (t.sequential || t.next_item == 0);
-  s[SPOOL_RING_FLAGS] = gate ? SPOOL_RING_FLAG_GATE : 0u;
-  s[SPOOL_RING_GATE_SEQ] = seq;
+  // A leader peeks FLAGS and GATE_SEQ before its claim; a stale peek (HEAD
+  // moved on and this slot was reused) is discarded by its failed CAS, but
+  // the words are read while written: atomic stores.
+  ring::store_relaxed(s + SPOOL_RING_FLAGS, gate ? SPOOL_RING_FLAG_GATE : 0u);
+  ring::store_relaxed(s + SPOOL_RING_GATE_SEQ, seq);
   if (t.arg_bytes != 0) std::memcpy(s + SPOOL_RING_ARGS, it.args, t.arg_bytes);
   s[SPOOL_RING_SEQTAG] = ring::tag(seq);
   owners_[seq & (o_.capacity - 1)] = Owner{&t, t.next_item, begin, end, end == it.grid};

@@ -15,6 +15,11 @@ inline std::uint32_t load(std::uint32_t* w) noexcept {
 inline void store(std::uint32_t* w, std::uint32_t v) noexcept {
   std::atomic_ref<std::uint32_t>(*w).store(v, std::memory_order_release);
 }
+// A slot word a device leader may read while the host rewrites it (a peek
+// at a slot it then fails to claim, the slot having been reused meanwhile).
+inline void store_relaxed(std::uint32_t* w, std::uint32_t v) noexcept {
+  std::atomic_ref<std::uint32_t>(*w).store(v, std::memory_order_relaxed);
+}
 constexpr std::uint32_t tag(std::uint32_t seq) noexcept { return SPOOL_RING_TAG(seq); }
 
 }  // namespace spool::backend::ring
