@@ -199,7 +199,7 @@ sanitize memcheck-persistent memcheck 70 cuda_persistent_gpu_test \
   'PersistentGpu.SequentialChainRunsInOrderInEveryMode:PersistentGpu.RandomBatchesMatchTheCpuInEveryMode' \
   SPOOL_TEST_SEED=1007
 sanitize racecheck racecheck 60 cuda_persistent_gpu_test \
-  'PersistentGpu.RandomBatchesMatchTheCpuInEveryMode' SPOOL_TEST_SEED=1001 SPOOL_PERSISTENT_GROUPS=4
+  'PersistentGpu.RandomBatchesMatchTheCpuInEveryMode' SPOOL_TEST_SEED=1019 SPOOL_PERSISTENT_GROUPS=4
 
 # ---- bench/dispatch ----
 if ((HAVE_GPU)); then

@@ -43,7 +43,9 @@
 // only after reclaiming them).
 //
 // LOOP_BUDGET is 0 on CUDA (GPUs have no loop limit): the leader ignores it,
-// never retires, and STATUS is always OK.
+// never retires, and STATUS is always OK. HEARTBEAT is not kept (an atomic
+// over the bus per poll; the queue's liveness check reads STARTED and the
+// CLAIM tags instead).
 #pragma once
 
 #include <cstddef>
