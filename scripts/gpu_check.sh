@@ -75,6 +75,7 @@ run_step() {
 [[ -f $GPU/BUILD_INFO && -f $GPU/BINARIES ]] || { say "gpu_check: .gpu/ is not prepared: run scripts/gpu_prepare.sh first"; exit 2; }
 missing=0
 while read -r b; do
+  [[ -f $BUILD/$b ]] && chmod +x "$BUILD/$b"  # in case the copy lost the mode
   [[ -x $BUILD/$b ]] || { say "gpu_check: missing $BUILD/$b"; missing=1; }
 done <"$GPU/BINARIES"
 ((missing == 0)) || exit 2
