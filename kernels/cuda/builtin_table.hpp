@@ -9,8 +9,8 @@ namespace spool::cuda::kernels {
 
 struct BuiltinCuda {
   const char* name;
-  const void* launch;      // __global__ spool_cu_launch_<name>(uint32_t grid, uint32_t item, Args)
-  const void* persistent;  // __global__ spool_cu_persistent_<name>(uint32_t* ring)
+  const void* launch;      // __global__ spool_cu_launch_<name>(uint32_t grid, uint32_t item, uint32_t base, Args)
+  const void* persistent;  // __global__ spool_cu_persistent_<name>(uint32_t* ring, uint32_t* dctl)
   std::uint32_t args_size; // sizeof(Args) as nvcc laid it out
 };
 

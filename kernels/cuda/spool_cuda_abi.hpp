@@ -5,13 +5,13 @@
 //   the per-item kernel and copied into a queue slot for the persistent one.
 //   Buffers are device pointers (8 bytes), scalars 4 bytes, the same layout
 //   the GLSL kernels use for their push constants.
-// * The persistent work-queue ring: defined once in the installed header
-//   spool/cuda/ring_abi.hpp (applications' kernels use it too).
+// * The persistent work-queue ring: defined once for every backend in
+//   spool/backend/ring_abi.h (applications' kernels use it too).
 #pragma once
 
 #include <cstdint>
 
-#include "spool/cuda/ring_abi.hpp"
+#include "spool/backend/ring_abi.h"
 
 namespace spool::cuda::abi {
 

@@ -288,7 +288,17 @@ TEST(CudaAppKernel, ThunksReturnCudaErrorsWithoutADevice) {
   int launch_max = -1, persistent_max = -1;
   EXPECT_NE(test_app::mixed_kernel().probe(0, &launch_max, &persistent_max), cudaSuccess);
   alignas(8) std::byte args[24] = {};
-  EXPECT_NE(test_app::mixed_kernel().launch(0, 1, 0, args, 64, nullptr), cudaSuccess);
+  EXPECT_NE(test_app::mixed_kernel().launch(0, 1, 0, 0, args, 64, nullptr), cudaSuccess);
+}
+
+TEST(CudaAppKernel, LaunchThunkRefusesAFirstIndexNotBelowTheGridBeforeCallingCuda) {
+  alignas(8) std::byte args[24] = {};
+  const AppKernelDesc& d = test_app::mixed_kernel();
+  EXPECT_EQ(d.launch(0, 4, 0, 4, args, 64, nullptr), cudaErrorInvalidValue);
+  EXPECT_EQ(d.launch(0, 4, 0, 9, args, 64, nullptr), cudaErrorInvalidValue);
+  EXPECT_EQ(d.launch(0, 4, 0, 0, nullptr, 64, nullptr), cudaErrorInvalidValue);
+  EXPECT_EQ(d.launch(0, 4, 0, 0, args, 0, nullptr), cudaErrorInvalidValue);
+  EXPECT_EQ(d.abi_version, 2u);  // base index and device control block (ring_abi.h)
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 # app_kernel_compile_fail.cu once per case with the nvcc Spool was built with.
 # Case 0 (a correct declaration) must compile; every other case must fail
 # with its own compile-time message.
-#   -DNVCC=... -DCCBIN=... -DINCLUDE=... -DSOURCE=... -DWORK=...
+#   -DNVCC=... -DCCBIN=... -DINCLUDE=dir[,dir...] -DSOURCE=... -DWORK=...
 set(expect
   "1|declare every member of the argument struct with SPOOL_CUDA_ARG"
   "2|declare the members in the order the struct declares them"
@@ -12,11 +12,16 @@ set(expect
   "6|the argument struct must be an aggregate"
   "7|the kernel name is empty")
 file(MAKE_DIRECTORY ${WORK})
+string(REPLACE "," ";" include_dirs "${INCLUDE}")
+set(include_flags "")
+foreach(d ${include_dirs})
+  list(APPEND include_flags -I${d})
+endforeach()
 
 function(compile case out_rc out_text)
   execute_process(
     COMMAND ${NVCC} -ccbin ${CCBIN} -std=c++17 -arch=sm_80 --Werror=all-warnings -DSPOOL_BAD_CASE=${case}
-            -I${INCLUDE} -c ${SOURCE} -o ${WORK}/case${case}.o
+            ${include_flags} -c ${SOURCE} -o ${WORK}/case${case}.o
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   set(${out_rc} ${rc} PARENT_SCOPE)
   set(${out_text} "${out}${err}" PARENT_SCOPE)

@@ -1,16 +1,16 @@
-// GPU tests of the CUDA backend. Every test skips, saying why, when
-// enumerate() finds no CUDA device (no driver or no GPU).
+// GPU tests of the CUDA backend: results of the built-in kernels in every
+// mode, exactly-once from several threads, park and restart. The persistent
+// queue's own GPU tests are in persistent_gpu_test.cpp. Every test skips,
+// saying why, when enumerate() finds no CUDA device (no driver or no GPU).
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <vector>
 
-#include "spool/cuda/backend.hpp"
+#include "gpu_fixture.hpp"
 #include "spool/error.hpp"
 
 namespace {
@@ -18,39 +18,25 @@ namespace {
 using namespace spool;
 using backend::ExecResult;
 using backend::PackedItem;
+using test::kModes;
 
 struct Gpu : ::testing::Test {
   std::unique_ptr<backend::Backend> be;
   std::unique_ptr<backend::DeviceImpl> dev;
   void SetUp() override {
-    setenv("SPOOL_QUEUE_SLOTS", "16", 1);  // small ring: backpressure is exercised
-    setenv("SPOOL_WATCHDOG_MS", "300", 1);
     be = cuda::make_backend();
     std::string why;
-    const auto infos = be->enumerate(&why);
-    if (infos.empty()) GTEST_SKIP() << "no CUDA device: " << why;
-    dev = be->open(0);
+    if (be->enumerate(&why).empty()) GTEST_SKIP() << "no CUDA device: " << why;
+    // A small ring: batches larger than it wait host-side.
+    dev = test::open_cuda(*be, {{"SPOOL_QUEUE_SLOTS", "16"}});
+    ASSERT_NE(dev, nullptr);
   }
   ExecResult run(LaunchMode m, backend::KernelImpl& k, std::span<const PackedItem> items, bool seq = false) {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    ExecResult out;
-    dev->execute(m, backend::ExecRequest{&k, items, seq}, [&](ExecResult&& r) {
-      std::lock_guard g(mu);
-      out = std::move(r);
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock g(mu);
-    cv.wait(g, [&] { return done; });
-    return out;
+    return test::run_batch(*dev, m, k, items, seq);
   }
   template <class T>
   T* host(std::shared_ptr<backend::BufferImpl>& b) { return static_cast<T*>(b->host_ptr()); }
 };
-
-const LaunchMode kModes[] = {LaunchMode::launches, LaunchMode::recorded, LaunchMode::persistent};
 
 TEST_F(Gpu, DeviceInfoIsFilled) {
   EXPECT_FALSE(dev->info().name.empty());
@@ -131,33 +117,6 @@ TEST_F(Gpu, ParkAndRestart) {
   const auto r = run(LaunchMode::persistent, *k, std::span(&it, 1));
   EXPECT_EQ(r.items_run, 1u);
   EXPECT_FALSE(r.was_resident);
-}
-
-TEST_F(Gpu, WatchdogFailsTheStalledItemAndRerunsTheRest) {
-  auto gate = dev->create_buffer(4, true), marks = dev->create_buffer(2 * 64 * 4, true);
-  host<std::uint32_t>(gate)[0] = 1;
-  std::memset(marks->host_ptr(), 0, 2 * 64 * 4);
-  auto k = dev->load_builtin("spin", {});
-  struct A { std::uint64_t g, m; std::uint32_t id, limit; };
-  std::vector<A> args(8);
-  std::vector<PackedItem> items(8);
-  for (std::uint32_t i = 0; i < 8; ++i) {
-    args[i] = A{gate->device_address(), marks->device_address(), i, i == 0 ? 0xffffffffu : 1u};
-    items[i] = PackedItem{1, i, reinterpret_cast<const std::byte*>(&args[i])};
-  }
-  setenv("SPOOL_PERSISTENT_GROUPS", "1", 1);
-  dev.reset();
-  dev = be->open(0);
-  std::thread release([&] {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    std::atomic_ref<std::uint32_t>(host<std::uint32_t>(gate)[0]).store(0);
-  });
-  const auto r = run(LaunchMode::persistent, *k, items, true);
-  release.join();
-  unsetenv("SPOOL_PERSISTENT_GROUPS");
-  EXPECT_TRUE(r.watchdog_fired);
-  EXPECT_EQ(r.items_run + r.items_failed, 8u);
-  for (std::uint32_t i = 1; i < 8; ++i) EXPECT_LE(host<std::uint32_t>(marks)[2 * i], 1u) << "item " << i;
 }
 
 }  // namespace

@@ -21,8 +21,11 @@ struct Batch {
     }
   }
   GraphShape shape(const void* k, bool seq = false) const {
-    GraphShape s{k, seq, 64, {}};
-    for (const auto& it : items) s.grids.push_back(it.grid);
+    GraphShape s{k, seq, 64, {}, {}};
+    for (const auto& it : items) {
+      s.grids.push_back(it.grid);
+      s.begins.push_back(it.begin);
+    }
     return s;
   }
 };
@@ -68,6 +71,21 @@ TEST(CudaGraphPlan, EvictsLeastRecentlyUsedWhenFull) {
   p.drop(pa.entry);
   EXPECT_FALSE(p.occupied(pa.entry));
   EXPECT_EQ(p.plan(a.shape(&kA), a.items, 4).action, GraphAction::rebuild);
+}
+
+// A graph's nodes carry each item's grid and first index as kernel
+// parameters and launch dimensions: the same grids over other ranges is
+// another graph, never a replay of the old one.
+TEST(CudaGraphPlan, OtherFirstIndicesAreAnotherShape) {
+  GraphPlanner p(8);
+  Batch whole({640, 640}, 3);
+  auto plan = p.plan(whole.shape(&kA), whole.items, 4);
+  p.commit(plan.entry, whole.shape(&kA), whole.items, 4);
+  Batch rest({640, 640}, 3);
+  rest.items[1].begin = 128;  // the rest of an item split by the persistent queue
+  EXPECT_FALSE(rest.shape(&kA) == whole.shape(&kA));
+  EXPECT_EQ(p.plan(rest.shape(&kA), rest.items, 4).action, GraphAction::rebuild);
+  EXPECT_EQ(p.plan(whole.shape(&kA), whole.items, 4).action, GraphAction::replay);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "builtin_table.hpp"
-#include "spool/cuda/ring_abi.hpp"
+#include "spool/backend/ring_abi.h"
 #include "spool/error.hpp"
 
 namespace spool::cuda {
@@ -58,9 +58,9 @@ ArgLayout app_layout(const AppKernelDesc& d) {
 }
 
 std::string app_persistent_unavailable_reason(const AppKernelDesc& d) {
-  if (d.args_size > abi::ring::kArgsBytes) {
+  if (d.args_size > SPOOL_RING_ARG_BYTES) {
     return "arguments of " + std::to_string(d.args_size) + " bytes do not fit the " +
-           std::to_string(abi::ring::kArgsBytes) + "-byte argument area of a queue slot";
+           std::to_string(SPOOL_RING_ARG_BYTES) + "-byte argument area of a queue slot";
   }
   if (d.launch_persistent == nullptr) return "the descriptor has no persistent kernel";
   return {};
@@ -79,7 +79,7 @@ backend::KernelDesc describe_app_kernel(const AppKernelDesc& d, std::uint32_t bl
   if ((d.launch_persistent == nullptr) != (d.persistent_occupancy == nullptr)) {
     bad(k + ": the descriptor has only one of the persistent thunks", __LINE__);
   }
-  if (d.args_size > abi::ring::kArgsBytes && d.launch_persistent != nullptr) {
+  if (d.args_size > SPOOL_RING_ARG_BYTES && d.launch_persistent != nullptr) {
     bad(k + ": a persistent thunk for arguments larger than a queue slot", __LINE__);
   }
   if (d.arg_count == 0 || d.args == nullptr) bad(k + ": no declared arguments", __LINE__);

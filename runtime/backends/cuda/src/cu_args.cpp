@@ -105,6 +105,12 @@ void check_items(std::string_view kernel, std::span<const backend::PackedItem> i
                   where + ": grid " + std::to_string(it.grid) + " outside 1.." + std::to_string(max_grid),
                   "execute", {}, __FILE__, __LINE__);
     }
+    if (it.begin >= it.grid) {
+      throw Error(Errc::invalid_argument,
+                  where + ": first index " + std::to_string(it.begin) + " is not below its grid " +
+                      std::to_string(it.grid),
+                  "execute", {}, __FILE__, __LINE__);
+    }
     if (it.args == nullptr && block_size != 0) {
       throw Error(Errc::invalid_argument, where + ": no argument block", "execute", {}, __FILE__, __LINE__);
     }

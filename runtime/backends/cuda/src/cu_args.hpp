@@ -34,7 +34,8 @@ void validate_layout(const ArgLayout& l, std::uint32_t max_block, std::uint32_t 
                      std::string_view limit = "a queue slot");
 
 // Throws spool::Error(invalid_argument) for an item the device cannot run:
-// grid 0 or above max_grid, or missing argument bytes.
+// grid 0 or above max_grid, a first index (begin) not below its grid, or
+// missing argument bytes.
 void check_items(std::string_view kernel, std::span<const backend::PackedItem> items,
                  std::uint32_t block_size, std::uint64_t max_grid);
 

@@ -10,7 +10,7 @@
 //                                  update is refused)
 //   otherwise                   -> capture + instantiate
 // A captured batch is always a chain (stream order), sequential or not.
-// Callers hold mu_ and have made the device current.
+// Callers hold exec_mu() and have made the device current.
 #include "cu_check.hpp"
 #include "cu_device.hpp"
 

@@ -1,13 +1,14 @@
 #include "cu_device.hpp"
 
 #include <algorithm>
-#include <bit>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "cu_check.hpp"
 #include "spool/cuda/backend.hpp"
+#include "spool/cuda/ring_leader.hpp"
 #include "spool/error.hpp"
 #include "spool/options.hpp"
 
@@ -15,10 +16,13 @@ namespace spool::cuda {
 
 namespace {
 
-// A device buffer (cudaMalloc) or a mapped pinned host buffer (host visible).
+// A device buffer (cudaMalloc) or a mapped pinned host buffer (host
+// visible). Its memory is released through the device's DeferredFrees:
+// cudaFree/cudaFreeHost wait for a resident persistent kernel.
 class CuBufferImpl final : public backend::BufferImpl {
  public:
-  CuBufferImpl(int device, std::uint64_t bytes, bool host_visible) : size_(bytes) {
+  CuBufferImpl(int device, std::uint64_t bytes, bool host_visible, std::shared_ptr<DeferredFrees> frees)
+      : device_(device), size_(bytes), frees_(std::move(frees)) {
     DeviceScope scope(device);
     const std::size_t n = std::max<std::uint64_t>(bytes, 4);
     if (host_visible) {
@@ -37,11 +41,17 @@ class CuBufferImpl final : public backend::BufferImpl {
   ~CuBufferImpl() override {
     // Unchecked on purpose: destructors must not throw, and a sticky error
     // is reported by the next checked call.
-    if (host_ != nullptr) {
-      cudaFreeHost(host_);
-    } else if (dev_ != nullptr) {
-      cudaFree(dev_);
-    }
+    frees_->release([device = device_, host = host_, dev = dev_] {
+      int previous = -1;
+      const bool switched = cudaGetDevice(&previous) == cudaSuccess && previous != device &&
+                            cudaSetDevice(device) == cudaSuccess;
+      if (host != nullptr) {
+        cudaFreeHost(host);
+      } else if (dev != nullptr) {
+        cudaFree(dev);
+      }
+      if (switched) cudaSetDevice(previous);
+    });
   }
   std::uint64_t size() const noexcept override { return size_; }
   void* host_ptr() const noexcept override { return host_; }
@@ -50,9 +60,11 @@ class CuBufferImpl final : public backend::BufferImpl {
   }
 
  private:
+  int device_;
   std::uint64_t size_;
   void* host_ = nullptr;
   void* dev_ = nullptr;
+  std::shared_ptr<DeferredFrees> frees_;
 };
 
 std::string hex_uuid(const cudaUUID_t& u) {
@@ -73,6 +85,9 @@ std::string cuda_version_string(int v) {
 
 CuDeviceImpl::CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po, cudaStream_t borrowed)
     : ordinal_(ordinal), info_(std::move(info)), popts_(po), borrowed_(borrowed != nullptr) {
+  backend::QueueOptions& qo = popts_.queue;
+  qo.loop_budget = 0;  // GPUs do not limit loop iterations
+  backend::PersistentQueue::check(qo);
   DeviceScope scope(ordinal_);
   own_stream_ = Stream::non_blocking();
   pstream_ = Stream::non_blocking();
@@ -80,44 +95,51 @@ CuDeviceImpl::CuDeviceImpl(int ordinal, DeviceInfo info, PersistentOptions po, c
   ev_start_ = Event::create();
   ev_stop_ = Event::create();
   ev_sync_ = Event::create(cudaEventDisableTiming);
-  const std::uint32_t cap = std::bit_ceil(std::max<std::uint32_t>(popts_.slots, 2));
+  // The ring: mapped pinned host memory (the host publishes, the device
+  // claims); its device control block: device memory (device atomics only).
   void* host = nullptr;
-  SPOOL_CUDA(cudaHostAlloc(&host, RingBook::bytes_for(cap), cudaHostAllocMapped | cudaHostAllocPortable));
+  SPOOL_CUDA(cudaHostAlloc(&host, backend::PersistentQueue::ring_bytes(qo.capacity),
+                           cudaHostAllocMapped | cudaHostAllocPortable));
   ring_host_ = static_cast<std::uint32_t*>(host);
   void* dev = nullptr;
-  const cudaError_t e = cudaHostGetDevicePointer(&dev, host, 0);
+  cudaError_t e = cudaHostGetDevicePointer(&dev, host, 0);
+  if (e == cudaSuccess) {
+    ring_device_ = static_cast<std::uint32_t*>(dev);
+    void* dctl = nullptr;
+    e = cudaMalloc(&dctl, ring::dctl_words(qo.capacity) * 4);
+    if (e == cudaSuccess) dctl_ = static_cast<std::uint32_t*>(dctl);
+  }
   if (e != cudaSuccess) {
     cudaFreeHost(host);
-    throw_cuda(e, "cudaHostGetDevicePointer(&dev, host, 0)", __FILE__, __LINE__);
+    throw_cuda(e, "allocating the persistent queue (cudaHostGetDevicePointer, cudaMalloc)", __FILE__, __LINE__);
   }
-  ring_device_ = static_cast<std::uint32_t*>(dev);
-  book_.emplace(ring_host_, cap);
-  book_->reset(popts_.idle_limit);
-  engine_ = std::thread([this] { engine_main(); });
+  frees_->start_drainer();
+  try {
+    queue_ = std::make_unique<backend::PersistentQueue>(ring_host_, qo,
+                                                        static_cast<backend::PersistentDriver&>(*this));
+  } catch (...) {
+    cudaFree(dctl_);
+    cudaFreeHost(host);
+    throw;
+  }
 }
 
 // Never touches a borrowed stream: every launches/recorded batch has completed
 // before execute() returned, so nothing of Spool's is pending on it.
 CuDeviceImpl::~CuDeviceImpl() {
-  {
-    std::unique_lock lk(mu_);
-    try {
-      park_locked(lk);
-    } catch (...) {
-    }
-    book_->fail_all("device closed before the item ran");
-    stop_ = true;
-  }
-  engine_cv_.notify_all();
-  if (engine_.joinable()) engine_.join();
-  for (auto& [fn, res] : book_->take_ready()) fn(std::move(res));
+  // Runs (or reports failed) every accepted persistent item and parks.
+  queue_.reset();
   int previous = -1;
   const bool switched = cudaGetDevice(&previous) == cudaSuccess && previous != ordinal_ &&
                         cudaSetDevice(ordinal_) == cudaSuccess;
-  if (!hung_) {
+  frees_->stop_drainer();
+  if (cudaStreamQuery(pstream_.get()) != cudaErrorNotReady) {
     cudaStreamSynchronize(pstream_.get());
+    frees_->stopped();
+    frees_->drain();
     cudaFreeHost(ring_host_);
-  }  // a hung kernel may still write the ring: leak it rather than corrupt memory
+    cudaFree(dctl_);
+  }  // a hung kernel may still use the ring and deferred memory: leak them rather than corrupt memory
   for (std::size_t i = 0; i < graphs_.size(); ++i) destroy_graph(i);
   ev_sync_.reset();
   ev_start_.reset();
@@ -132,7 +154,8 @@ std::string CuDeviceImpl::identity() const {
 }
 
 std::shared_ptr<backend::BufferImpl> CuDeviceImpl::create_buffer(std::uint64_t bytes, bool host_visible) {
-  return std::make_shared<CuBufferImpl>(ordinal_, bytes, host_visible);
+  frees_->drain();  // memory released while a persistent kernel was resident
+  return std::make_shared<CuBufferImpl>(ordinal_, bytes, host_visible, frees_);
 }
 
 std::vector<std::string> CuDeviceImpl::builtin_kernels() const {
@@ -153,7 +176,7 @@ std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_builtin(std::string_view
                 "load_builtin", {}, __FILE__, __LINE__);
   }
   const std::string key = std::string(name) + "/" + std::to_string(block);
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(cache_mu_);
   if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
   std::size_t n = 0;
   const auto* t = kernels::builtin_cuda(&n);
@@ -184,8 +207,33 @@ std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_spirv(std::string name,
 }
 
 bool CuDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
-  std::lock_guard lk(mu_);
-  return resident_ == &k;
+  return queue_->resident(k);
+}
+
+std::uint32_t CuDeviceImpl::ring_word(std::uint32_t w) const noexcept {
+  return std::atomic_ref<std::uint32_t>(ring_host_[w]).load(std::memory_order_acquire);
+}
+
+void CuDeviceImpl::park_persistent() {
+  queue_->park();
+  frees_->drain();
+}
+
+template <class F>
+backend::ExecResult CuDeviceImpl::exclusive(F&& run) {
+  std::unique_lock lk(exec_mu());
+  queue_->hold(lk);  // throws device_lost while a hung kernel holds the device
+  backend::ExecResult r;
+  try {
+    DeviceScope scope(ordinal_);
+    check_pending(__FILE__, __LINE__, !borrowed_);
+    r = run();
+  } catch (const Error& e) {
+    r = backend::ExecResult{};
+    r.failure = e.what();
+  }
+  queue_->release(lk);
+  return r;
 }
 
 void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
@@ -198,32 +246,30 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
               std::uint64_t{k->block()} * 0x7fffffffull);
   if (borrowed_) check_not_capturing();
   if (mode == LaunchMode::persistent) {
+    if (!k->desc().has_persistent) {
+      throw Error(Errc::not_supported,
+                  "kernel '" + k->desc().name + "' has no persistent variant: " +
+                      k->desc().persistent_unavailable_reason,
+                  "execute", {}, __FILE__, __LINE__);
+    }
     if (borrowed_) {
       execute_persistent_borrowed(*k, req, std::move(done));
     } else {
-      push_persistent(*k, req, std::move(done));
+      queue_->submit(*k, req.items, req.sequential, std::move(done));
     }
     return;
   }
-  backend::ExecResult r;
-  {
-    std::unique_lock lk(mu_);
-    if (hung_) {
-      throw Error(Errc::device_lost, "the device's persistent kernel is hung; no work can be queued",
-                  "execute", {}, __FILE__, __LINE__);
-    }
-    park_locked(lk);
-    DeviceScope scope(ordinal_);
-    check_pending(__FILE__, __LINE__, !borrowed_);
-    if (mode == LaunchMode::launches) {
-      r = run_launches(*k, req.items, stream_);
-    } else if (k->is_app()) {
-      r = run_captured(*k, req.items, req.sequential, true, stream_);
-    } else {
-      r = run_recorded(*k, req.items, req.sequential, true, stream_);
-    }
+  backend::ExecResult r = exclusive([&] {
+    if (mode == LaunchMode::launches) return run_launches(*k, req.items, stream_);
+    if (k->is_app()) return run_captured(*k, req.items, req.sequential, true, stream_);
+    return run_recorded(*k, req.items, req.sequential, true, stream_);
+  });
+  frees_->drain();
+  if (!r.failure.empty()) {
+    r.items_run = 0;
+    r.items_failed = static_cast<std::uint32_t>(req.items.size());
+    r.failure = "the batch failed while executing; its items may have run partially: " + r.failure;
   }
-  engine_cv_.notify_all();
   done(std::move(r));
 }
 
@@ -231,10 +277,13 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
 
 PersistentOptions persistent_options_from_env() {
   PersistentOptions o;
-  o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
+  o.queue.capacity = options::get_u32("SPOOL_QUEUE_SLOTS");
+  o.queue.park_us = options::get_u32("SPOOL_PARK_US");
+  o.queue.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
+  o.queue.startup_ms = options::get_u32("SPOOL_STARTUP_MS");
+  o.queue.grace_ms = options::get_u32("SPOOL_GRACE_MS");
   o.blocks = options::get_u32("SPOOL_PERSISTENT_GROUPS");
-  o.park_us = options::get_u32("SPOOL_PARK_US");
-  o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
+  backend::PersistentQueue::check(o.queue);
   return o;
 }
 

@@ -1,48 +1,48 @@
 // CuDeviceImpl: the CUDA implementation of the backend contract. Split like
 // the Vulkan backend: cu_device.cpp (discovery, buffers, kernels, execute),
 // cu_exec.cpp (launches, recorded), cu_capture.cpp (recorded for application
-// kernels), cu_persistent.cpp (queue, engine, watchdog), cu_calibrate.cpp
-// (launch profile), cu_interop.cpp (borrowed streams, application kernels and
-// memory). Host-only logic lives behind seams tested without a GPU: cu_ring
-// (queue bookkeeping), cu_graph_plan (graph replay/update/rebuild), cu_args
-// (argument layouts), cu_app_kernel (application descriptors), cu_wrap
-// (application pointers), cu_check (errors).
+// kernels), cu_persistent.cpp (the driver of the core's persistent queue),
+// cu_calibrate.cpp (launch profile), cu_interop.cpp (borrowed streams,
+// application kernels and memory). Host-only logic lives behind seams tested
+// without a GPU: spool/cuda/ring_leader.hpp (the device loop's claiming
+// leader), cu_grid (persistent grid and chunk), cu_deferred_free (releasing
+// memory while a kernel is resident), cu_graph_plan (graph
+// replay/update/rebuild), cu_args (argument layouts), cu_app_kernel
+// (application descriptors), cu_wrap (application pointers), cu_check
+// (errors). The persistent queue itself (bookkeeping, watchdog, recovery,
+// parking) is the runtime core's (spool/backend/persistent_queue.hpp).
 //
-// Streams: `own_stream_` is Spool's (calibration, watchdog fall-back, graph
-// capture); batches in the launches and recorded modes go to `stream_`,
-// which is `own_stream_` or the application's borrowed stream (never
-// created nor destroyed here); the persistent kernel runs on `pstream_`.
+// Streams: `own_stream_` is Spool's (calibration, fallback launches of the
+// persistent queue, graph capture); batches in the launches and recorded
+// modes go to `stream_`, which is `own_stream_` or the application's
+// borrowed stream (never created nor destroyed here); the persistent kernel
+// runs on `pstream_`.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "cu_args.hpp"
+#include "cu_deferred_free.hpp"
 #include "cu_graph_plan.hpp"
 #include "cu_handles.hpp"
 #include "cu_kernel.hpp"
-#include "cu_ring.hpp"
 #include "spool/backend/backend.hpp"
+#include "spool/backend/persistent_queue.hpp"
 
 namespace spool::cuda {
 
 struct PersistentOptions {
-  std::uint32_t slots = 1024;
-  std::uint32_t blocks = 0;          // 0: from occupancy x SMs, leaving headroom
-  std::uint32_t park_us = 2000;
-  std::uint32_t watchdog_ms = 2000;
-  std::uint32_t idle_limit = 1u << 20;  // empty polls (with back-off) before a block exits
+  backend::QueueOptions queue;  // slots, park, watchdog, start-up, grace (no loop budget on GPUs)
+  std::uint32_t blocks = 0;     // 0: about two per SM (cu_grid.hpp)
 };
 
 // The SPOOL_* persistent options (spool/options.hpp).
@@ -53,7 +53,8 @@ int device_count(std::string* why_none);
 // Name, UUID, versions and limits of CUDA device `ordinal`.
 DeviceInfo query_device_info(int ordinal);
 
-class CuDeviceImpl final : public backend::DeviceImpl {
+// The device is also the persistent queue's driver (cu_persistent.cpp).
+class CuDeviceImpl final : public backend::DeviceImpl, private backend::PersistentDriver {
  public:
   // `borrowed`: the application's stream for launches and recorded batches
   // (spool::cuda::open_device); nullptr: a stream of Spool's own.
@@ -61,6 +62,12 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   ~CuDeviceImpl() override;
 
   int ordinal() const noexcept { return ordinal_; }
+  // Where buffers of this device release their memory (cu_deferred_free.hpp).
+  const std::shared_ptr<DeferredFrees>& frees() const noexcept { return frees_; }
+  // A word of the persistent queue's ring (spool/backend/ring_abi.h), read
+  // without the queue's lock: for tests and diagnostics (e.g. whether the
+  // watchdog has asked the kernel to stop: SPOOL_RING_SHUTDOWN).
+  std::uint32_t ring_word(std::uint32_t w) const noexcept;
   // An application kernel (spool::cuda::load_kernel); cached per name and
   // block size. Throws spool::Error for a bad descriptor, a name already
   // used by another descriptor, a kernel not compiled for this device, or a
@@ -84,7 +91,9 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   void park_persistent() override;
 
  private:
-  // ---- cu_exec.cpp (callers hold mu_ and made the device current) ----
+  // ---- cu_exec.cpp (callers hold exec_mu() and made the device current) ----
+  // One launch per item, in stream order; throws spool::Error when a launch
+  // or the wait fails.
   backend::ExecResult run_launches(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
                                    cudaStream_t s);
   backend::ExecResult run_recorded(const CuKernelImpl& k, std::span<const backend::PackedItem> items,
@@ -125,29 +134,33 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   void execute_persistent_borrowed(const CuKernelImpl& k, const backend::ExecRequest& req,
                                    backend::Completion done);
 
-  // ---- cu_persistent.cpp ----
-  void push_persistent(const CuKernelImpl& k, const backend::ExecRequest& req, backend::Completion done);
-  void start_persistent_locked(const CuKernelImpl& k);
-  void launch_persistent_locked(const CuKernelImpl& k, bool parking);
-  bool kernel_exited_locked() const;
-  bool relaunch_if_exited_locked(bool parking);
-  void park_locked(std::unique_lock<std::mutex>& lk);
-  void recover_locked();
-  void engine_main();
-  std::uint32_t persistent_blocks(const CuKernelImpl& k);
+  // ---- cu_persistent.cpp: the persistent queue's driver (callers hold exec_mu()) ----
+  void launch(const backend::KernelImpl& k, bool fresh) override;
+  backend::KernelRun poll(std::string* why) override;
+  backend::KernelRun wait(std::chrono::milliseconds timeout, std::string* why) override;
+  void run_fallback(const backend::KernelImpl& k, std::span<const backend::PackedItem> items,
+                    bool sequential) override;
+  std::uint32_t max_chunk(const backend::KernelImpl& k) const override;
+  std::mutex& exec_mu() const noexcept { return queue_->mutex(); }
+  // Runs `run` (launches or recorded) with the persistent kernel parked and
+  // the device current. A failure while executing ends in a failed result,
+  // never an exception: the items were accepted.
+  template <class F>
+  backend::ExecResult exclusive(F&& run);
 
   int ordinal_;
   DeviceInfo info_;
   PersistentOptions popts_;
   bool borrowed_ = false;
-  mutable std::mutex mu_;
+  std::shared_ptr<DeferredFrees> frees_ = std::make_shared<DeferredFrees>();
 
-  Stream own_stream_;               // Spool's: calibration, fall-back, capture
+  Stream own_stream_;               // Spool's: calibration, fallback, capture
   Stream pstream_;                  // the persistent kernel
   cudaStream_t stream_ = nullptr;   // launches, recorded: own_stream_ or borrowed
   Event ev_start_, ev_stop_;        // device time of a batch
   Event ev_sync_;                   // waits on a borrowed stream (no timing)
 
+  // recorded (guarded by exec_mu())
   struct Graph {
     cudaGraph_t graph = nullptr;
     cudaGraphExec_t exec = nullptr;
@@ -156,19 +169,14 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   GraphPlanner planner_{8};
   std::vector<Graph> graphs_{8};
 
-  // persistent
-  std::uint32_t* ring_host_ = nullptr;    // mapped pinned
-  std::uint32_t* ring_device_ = nullptr;  // its device address
-  std::optional<RingBook> book_;
-  const CuKernelImpl* resident_ = nullptr;
-  bool hung_ = false;
-  std::uint32_t blocks_ = 0;
-  std::condition_variable engine_cv_;
-  std::condition_variable space_cv_;
-  std::chrono::steady_clock::time_point last_progress_{};
-  bool stop_ = false;
-  std::thread engine_;
+  // persistent: the ring (mapped pinned host memory) and the device control
+  // block (device memory), then the core's queue over them
+  std::uint32_t* ring_host_ = nullptr;
+  std::uint32_t* ring_device_ = nullptr;
+  std::uint32_t* dctl_ = nullptr;
+  std::unique_ptr<backend::PersistentQueue> queue_;
 
+  mutable std::mutex cache_mu_;  // builtin_cache_, app_cache_
   std::map<std::string, std::shared_ptr<CuKernelImpl>> builtin_cache_;
   std::map<std::string, std::shared_ptr<CuKernelImpl>> app_cache_;
 };

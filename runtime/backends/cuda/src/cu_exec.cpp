@@ -1,5 +1,5 @@
-// The `launches` and `recorded` modes. Callers hold mu_ and have made the
-// device current.
+// The `launches` and `recorded` modes. Callers hold exec_mu() and have made
+// the device current.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -92,7 +92,11 @@ backend::ExecResult CuDeviceImpl::run_graph(const CuKernelImpl& k, std::span<con
   shape.sequential = sequential;
   shape.block = k.block();
   shape.grids.reserve(items.size());
-  for (const auto& it : items) shape.grids.push_back(it.grid);
+  shape.begins.reserve(items.size());
+  for (const auto& it : items) {
+    shape.grids.push_back(it.grid);
+    shape.begins.push_back(it.begin);
+  }
   const std::uint32_t stride = k.desc().arg_block_size;
 
   GraphPlanner::Plan plan{graphs_.size(), GraphAction::rebuild};
@@ -143,7 +147,7 @@ backend::ExecResult CuDeviceImpl::run_recorded(const CuKernelImpl& k,
   auto node_params = [&](const backend::PackedItem& it, LaunchParams& p) {
     cudaKernelNodeParams np{};
     np.func = const_cast<void*>(k.launch_fn());
-    np.gridDim = dim3(blocks_for(it.grid, k.block()));
+    np.gridDim = dim3(blocks_for(it, k.block()));
     np.blockDim = dim3(k.block());
     np.sharedMemBytes = 0;
     np.kernelParams = p.ptrs;

@@ -1,7 +1,8 @@
 // The `recorded` mode's cache decision, separated from the CUDA graph calls
 // so it is tested without a GPU. A cached graph is keyed by its shape (kernel,
-// ordering, block size and every item's grid: the graph's topology and launch
-// dimensions) and remembers the argument bytes it was last run with:
+// ordering, block size and every item's grid and first index: the graph's
+// topology, launch dimensions and the kernel parameters besides the
+// arguments) and remembers the argument bytes it was last run with:
 //   same shape, same arguments  -> replay the instantiated graph as it is
 //   same shape, other arguments -> update the kernel nodes in place
 //                                  (cudaGraphExecKernelNodeSetParams), replay
@@ -26,6 +27,7 @@ struct GraphShape {
   bool sequential = false;
   std::uint32_t block = 0;
   std::vector<std::uint32_t> grids;
+  std::vector<std::uint32_t> begins;  // each item's first index (PackedItem::begin)
   bool operator==(const GraphShape&) const = default;
 };
 

@@ -83,6 +83,14 @@ spool::Buffer wrap_device_pointer(spool::Device& device, void* device_ptr, std::
     if (host_ptr != nullptr) host_facts = query_pointer(host_ptr);
   }
   check_wrap(cu.ordinal(), device_ptr, bytes, facts, host_ptr, host_ptr != nullptr ? &host_facts : nullptr);
+  if (keep_alive) {
+    // The application's deleter may cudaFree: it runs through the device's
+    // DeferredFrees, never while a persistent kernel is resident.
+    auto* raw = keep_alive.get();
+    keep_alive = std::shared_ptr<void>(raw, [frees = cu.frees(), owner = std::move(keep_alive)](void*) mutable {
+      frees->release([owner = std::move(owner)]() mutable { owner.reset(); });
+    });
+  }
   return spool::Buffer(std::make_shared<WrappedBuffer>(device_ptr, bytes, host_ptr, std::move(keep_alive)));
 }
 
@@ -115,7 +123,7 @@ std::shared_ptr<CuKernelImpl> CuDeviceImpl::load_app(const AppKernelDesc& d, std
     return nullptr;
   };
   {
-    std::lock_guard lk(mu_);
+    std::lock_guard lk(cache_mu_);
     if (auto hit = taken()) return hit;
   }
   // The probe runs in the application's runtime: it fails when the
@@ -140,7 +148,7 @@ std::shared_ptr<CuKernelImpl> CuDeviceImpl::load_app(const AppKernelDesc& d, std
                                          std::to_string(persistent_max) + " threads per block, not " +
                                          std::to_string(block) + "; load it with a smaller block_size";
   }
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(cache_mu_);
   if (auto hit = taken()) return hit;
   auto impl = std::make_shared<CuKernelImpl>(ordinal_, d, std::move(desc), block);
   app_cache_[impl->desc().name + "/" + std::to_string(block)] = impl;
@@ -162,8 +170,8 @@ void CuDeviceImpl::execute_persistent_borrowed(const CuKernelImpl& k, const back
                                                backend::Completion done) {
   // 1. The application's earlier work on its stream: the persistent kernel
   //    runs on Spool's stream, so wait for it on the host (an event, so
-  //    work other threads enqueue later is not waited for). Without mu_: the
-  //    engine must keep completing earlier batches meanwhile.
+  //    work other threads enqueue later is not waited for). Without the
+  //    queue's lock: the engine keeps completing earlier batches meanwhile.
   {
     DeviceScope scope(ordinal_);
     const cudaError_t q = cudaStreamQuery(stream_);
@@ -176,16 +184,16 @@ void CuDeviceImpl::execute_persistent_borrowed(const CuKernelImpl& k, const back
     }
   }
   // 2. Queue the batch and return only once it completed, so the
-  //    application's later work on its stream comes after it. The
-  //    completion keeps the dispatcher's state alive (it owns the items'
-  //    argument bytes) even if pushing throws half-way.
+  //    application's later work on its stream comes after it. The queue
+  //    completes every accepted batch (hang, destroyed device included), so
+  //    this wait ends.
   struct Waiter {
     std::mutex m;
     std::condition_variable cv;
     bool done = false;
   };
   auto w = std::make_shared<Waiter>();
-  push_persistent(k, req, [w, done = std::move(done)](backend::ExecResult&& r) mutable {
+  queue_->submit(k, req.items, req.sequential, [w, done = std::move(done)](backend::ExecResult&& r) mutable {
     done(std::move(r));
     {
       std::lock_guard g(w->m);

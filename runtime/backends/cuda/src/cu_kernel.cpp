@@ -3,7 +3,7 @@
 #include <string>
 
 #include "cu_check.hpp"
-#include "spool/cuda/ring_abi.hpp"
+#include "spool/backend/ring_abi.h"
 
 namespace spool::cuda {
 
@@ -26,7 +26,7 @@ std::string app_image_hint(cudaError_t e) {
 CuKernelImpl::CuKernelImpl(int device, const kernels::BuiltinCuda& k, const ArgLayout& layout,
                            std::uint32_t block)
     : device_(device), launch_(k.launch), persistent_(k.persistent), block_(block) {
-  validate_layout(layout, abi::ring::kArgsBytes, k.args_size);
+  validate_layout(layout, SPOOL_RING_ARG_BYTES, k.args_size);
   desc_.name = k.name;
   desc_.variant = "wg=" + std::to_string(block);
   desc_.source_hash = kernels::builtin_cuda_source_hash();
@@ -56,27 +56,29 @@ void CuKernelImpl::fail(cudaError_t e, const char* what, const char* file, int l
 void CuKernelImpl::launch(const backend::PackedItem& it, cudaStream_t stream) const {
   cudaError_t e = cudaSuccess;
   if (app_) {
-    e = app_->launch(device_, it.grid, it.index, it.args, block_, stream);
+    e = app_->launch(device_, it.grid, it.index, it.begin, it.args, block_, stream);
   } else {
     LaunchParams p(it);
-    e = cudaLaunchKernel(launch_, dim3(blocks_for(it.grid, block_)), dim3(block_), p.ptrs, 0, stream);
+    e = cudaLaunchKernel(launch_, dim3(blocks_for(it, block_)), dim3(block_), p.ptrs, 0, stream);
   }
   if (e != cudaSuccess) fail(e, "cudaLaunchKernel", __FILE__, __LINE__);
 }
 
-void CuKernelImpl::launch_persistent(std::uint32_t* ring, std::uint32_t blocks, cudaStream_t stream) const {
+void CuKernelImpl::launch_persistent(std::uint32_t* ring, std::uint32_t* dctl, std::uint32_t blocks,
+                                     cudaStream_t stream) const {
   cudaError_t e = cudaSuccess;
   if (app_) {
-    e = app_->launch_persistent != nullptr ? app_->launch_persistent(device_, ring, blocks, block_, stream)
+    e = app_->launch_persistent != nullptr ? app_->launch_persistent(device_, ring, dctl, blocks, block_, stream)
                                            : cudaErrorInvalidDeviceFunction;
   } else {
-    void* params[1] = {&ring};
+    void* params[2] = {&ring, &dctl};
     e = cudaLaunchKernel(persistent_, dim3(blocks), dim3(block_), params, 0, stream);
   }
   if (e != cudaSuccess) fail(e, "cudaLaunchKernel (persistent)", __FILE__, __LINE__);
 }
 
 int CuKernelImpl::persistent_occupancy() const {
+  if (const int cached = occupancy_.load(std::memory_order_relaxed); cached >= 0) return cached;
   int per_sm = 0;
   cudaError_t e = cudaSuccess;
   if (app_) {
@@ -86,6 +88,7 @@ int CuKernelImpl::persistent_occupancy() const {
     e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, persistent_, static_cast<int>(block_), 0);
   }
   if (e != cudaSuccess) fail(e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor", __FILE__, __LINE__);
+  occupancy_.store(per_sm, std::memory_order_relaxed);
   return per_sm;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,16 +21,19 @@
 
 namespace spool::cuda {
 
-// Kernel parameters (uint32_t grid, uint32_t item, Args): the third pointer
-// points at the packed argument block, which has Args' layout.
+// Kernel parameters (uint32_t grid, uint32_t item, uint32_t base, Args):
+// the body runs for i in [base, grid); the fourth pointer points at the
+// packed argument block, which has Args' layout.
 struct LaunchParams {
   std::uint32_t grid;
   std::uint32_t item;
-  void* ptrs[3];
-  explicit LaunchParams(const backend::PackedItem& it) : grid(it.grid), item(it.index) {
+  std::uint32_t base;
+  void* ptrs[4];
+  explicit LaunchParams(const backend::PackedItem& it) : grid(it.grid), item(it.index), base(it.begin) {
     ptrs[0] = &grid;
     ptrs[1] = &item;
-    ptrs[2] = const_cast<std::byte*>(it.args);
+    ptrs[2] = &base;
+    ptrs[3] = const_cast<std::byte*>(it.args);
   }
   LaunchParams(const LaunchParams&) = delete;
   LaunchParams& operator=(const LaunchParams&) = delete;
@@ -46,6 +50,10 @@ std::string app_image_hint(cudaError_t e);
 inline std::uint32_t blocks_for(std::uint32_t grid, std::uint32_t block) noexcept {
   return grid / block + (grid % block != 0 ? 1u : 0u);
 }
+// Blocks of one launch of item `it`: its indices [begin, grid).
+inline std::uint32_t blocks_for(const backend::PackedItem& it, std::uint32_t block) noexcept {
+  return blocks_for(it.grid - it.begin, block);
+}
 
 class CuKernelImpl final : public backend::KernelImpl {
  public:
@@ -61,12 +69,15 @@ class CuKernelImpl final : public backend::KernelImpl {
   // Built-in kernels only (explicit graph nodes): the host stub.
   const void* launch_fn() const noexcept { return launch_; }
 
-  // One item on `stream` (the current device is this kernel's). Throws
-  // spool::Error naming the kernel and the failed launch.
+  // Indices [it.begin, it.grid) of one item on `stream` (the current device
+  // is this kernel's). Throws spool::Error naming the kernel and the failed
+  // launch.
   void launch(const backend::PackedItem& it, cudaStream_t stream) const;
-  // The persistent kernel over `ring` (device address), `blocks` x block().
-  void launch_persistent(std::uint32_t* ring, std::uint32_t blocks, cudaStream_t stream) const;
-  // Resident blocks per SM of the persistent kernel.
+  // The persistent kernel over `ring` (device address of the mapped ring)
+  // and `dctl` (device control block), `blocks` x block().
+  void launch_persistent(std::uint32_t* ring, std::uint32_t* dctl, std::uint32_t blocks,
+                         cudaStream_t stream) const;
+  // Resident blocks per SM of the persistent kernel (asked once, then cached).
   int persistent_occupancy() const;
 
  private:
@@ -78,6 +89,7 @@ class CuKernelImpl final : public backend::KernelImpl {
   std::optional<AppKernelDesc> app_;
   std::uint32_t block_;
   backend::KernelDesc desc_;
+  mutable std::atomic<int> occupancy_{-1};
 };
 
 }  // namespace spool::cuda

@@ -13,7 +13,7 @@
 //   const spool::cuda::AppKernelDesc& scale_kernel() noexcept;
 // (external linkage: declare it in a C++20 file and pass it to
 // spool::cuda::load_kernel, spool/cuda/interop.hpp). Behind it:
-//   * a per-item __global__ kernel (one thread per index i < grid) and, when
+//   * a per-item __global__ kernel (one thread per index i in [base, grid)) and, when
 //     sizeof(Args) fits a queue slot (96 bytes), a persistent queue kernel,
 //     both from the same body (spool/cuda/kernel_wrap.cuh);
 //   * host thunks compiled HERE, in the application's translation unit, that
@@ -25,8 +25,9 @@
 //     offsetof/sizeof, so they cannot disagree with the struct.
 //
 // The body's contract is the built-ins': called once per index i in
-// [0, grid), `item` is the item's index in its batch; no __syncthreads(), no
-// shared memory. Args must be a plain aggregate with at least one member.
+// [0, grid) of an item (a launch may cover [base, grid) of it, a persistent
+// slot a chunk [begin, end)), `item` is the item's index in its batch; no
+// __syncthreads(), no shared memory. Args must be a plain aggregate with at least one member.
 #pragma once
 
 #if !defined(__CUDACC__)
@@ -42,12 +43,12 @@
 #include <utility>
 
 #include "spool/cuda/app_kernel_desc.hpp"
+#include "spool/backend/ring_abi.h"
 #include "spool/cuda/kernel_wrap.cuh"
-#include "spool/cuda/ring_abi.hpp"
 
 namespace spool::cuda::app {
 
-// Kernel parameters are (uint32 grid, uint32 item, Args): Args must leave room
+// Kernel parameters are (uint32 grid, uint32 item, uint32 base, Args): Args must leave room
 // in the 4 KiB parameter space every supported GPU has.
 inline constexpr std::size_t kMaxArgsBytes = 4096 - 16;
 
@@ -193,39 +194,40 @@ inline cudaError_t reported(cudaError_t e) noexcept {
 }
 
 template <class Tag>
-__global__ void launch_kernel(std::uint32_t grid, std::uint32_t item, typename Tag::Args args) {
-  ::spool::cuda::wrap::launch_item<typename Tag::Args, Tag>(grid, item, args);
+__global__ void launch_kernel(std::uint32_t grid, std::uint32_t item, std::uint32_t base, typename Tag::Args args) {
+  ::spool::cuda::wrap::launch_item<typename Tag::Args, Tag>(grid, item, base, args);
 }
 
 template <class Tag>
-__global__ void persistent_kernel(std::uint32_t* ring) {
-  ::spool::cuda::wrap::persistent_loop<typename Tag::Args, Tag>(ring);
+__global__ void persistent_kernel(std::uint32_t* ring, std::uint32_t* dctl) {
+  ::spool::cuda::wrap::persistent_loop<typename Tag::Args, Tag>(ring, dctl);
 }
 
 template <class Tag>
-inline constexpr bool fits_slot = sizeof(typename Tag::Args) <= ::spool::cuda::abi::ring::kArgsBytes;
+inline constexpr bool fits_slot = sizeof(typename Tag::Args) <= SPOOL_RING_ARG_BYTES;
 
 template <class Tag>
-cudaError_t launch_thunk(int device, std::uint32_t grid, std::uint32_t item, const void* packed,
-                         std::uint32_t block, cudaStream_t stream) {
+cudaError_t launch_thunk(int device, std::uint32_t grid, std::uint32_t item, std::uint32_t base,
+                         const void* packed, std::uint32_t block, cudaStream_t stream) {
   using Args = typename Tag::Args;
-  if (packed == nullptr || block == 0) return cudaErrorInvalidValue;
+  if (packed == nullptr || block == 0 || base >= grid) return cudaErrorInvalidValue;
   DeviceScope scope(device);
   if (scope.error() != cudaSuccess) return reported(scope.error());
   Args args;
   std::memcpy(static_cast<void*>(&args), packed, sizeof(Args));
-  void* params[3] = {&grid, &item, &args};
-  const dim3 blocks(grid / block + (grid % block != 0 ? 1u : 0u));
+  void* params[4] = {&grid, &item, &base, &args};
+  const std::uint32_t extent = grid - base;
+  const dim3 blocks(extent / block + (extent % block != 0 ? 1u : 0u));
   return reported(cudaLaunchKernel(reinterpret_cast<const void*>(&launch_kernel<Tag>), blocks,
                                    dim3(block), params, 0, stream));
 }
 
 template <class Tag>
-cudaError_t persistent_thunk(int device, std::uint32_t* ring, std::uint32_t blocks, std::uint32_t block,
-                             cudaStream_t stream) {
+cudaError_t persistent_thunk(int device, std::uint32_t* ring, std::uint32_t* dctl, std::uint32_t blocks,
+                             std::uint32_t block, cudaStream_t stream) {
   DeviceScope scope(device);
   if (scope.error() != cudaSuccess) return reported(scope.error());
-  void* params[1] = {&ring};
+  void* params[2] = {&ring, &dctl};
   return reported(cudaLaunchKernel(reinterpret_cast<const void*>(&persistent_kernel<Tag>), dim3(blocks),
                                    dim3(block), params, 0, stream));
 }

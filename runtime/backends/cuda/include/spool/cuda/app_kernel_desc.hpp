@@ -23,7 +23,9 @@ namespace spool::cuda {
 
 // Bumped whenever AppKernelDesc or the thunks' contract changes; load_kernel
 // rejects a descriptor built against another version.
-inline constexpr std::uint32_t kAppKernelAbiVersion = 1;
+// 2: the launch thunk takes a base index, the persistent thunk the device
+// control block (one ring ABI for every backend, spool/backend/ring_abi.h).
+inline constexpr std::uint32_t kAppKernelAbiVersion = 2;
 
 // Same values as spool::ArgKind (spool/args.hpp).
 enum class AppArgKind : std::uint8_t { buffer = 0, u32 = 1, i32 = 2, f32 = 3 };
@@ -36,15 +38,19 @@ struct AppArg {
   std::uint32_t size;    // sizeof(member)
 };
 
-// Launches item `item` of `grid` indices: ceil(grid / block) blocks of
-// `block` threads on `stream`, on CUDA device `device`, with the packed
-// argument block `args` (sizeof(Args) bytes, the layout of `args` below).
-using AppLaunchFn = cudaError_t (*)(int device, std::uint32_t grid, std::uint32_t item,
+// Launches indices [base, grid) of item `item`: ceil((grid - base) / block)
+// blocks of `block` threads on `stream`, on CUDA device `device`, with the
+// packed argument block `args` (sizeof(Args) bytes, the layout of `args`
+// below). base is 0 except when the persistent queue re-runs the rest of an
+// item it split into chunks; base >= grid is cudaErrorInvalidValue.
+using AppLaunchFn = cudaError_t (*)(int device, std::uint32_t grid, std::uint32_t item, std::uint32_t base,
                                     const void* args, std::uint32_t block, cudaStream_t stream);
 // Launches the persistent queue kernel over `ring` (device address of the
-// mapped ring, spool/cuda/ring_abi.hpp): `blocks` blocks of `block` threads.
-using AppPersistentFn = cudaError_t (*)(int device, std::uint32_t* ring, std::uint32_t blocks,
-                                        std::uint32_t block, cudaStream_t stream);
+// mapped ring, spool/backend/ring_abi.h) and `dctl` (its device control
+// block in device memory, spool/cuda/ring_leader.hpp): `blocks` blocks of
+// `block` threads.
+using AppPersistentFn = cudaError_t (*)(int device, std::uint32_t* ring, std::uint32_t* dctl,
+                                        std::uint32_t blocks, std::uint32_t block, cudaStream_t stream);
 // Resident blocks per SM of the persistent kernel at `block` threads
 // (cudaOccupancyMaxActiveBlocksPerMultiprocessor).
 using AppOccupancyFn = cudaError_t (*)(int device, std::uint32_t block, int* blocks_per_sm);

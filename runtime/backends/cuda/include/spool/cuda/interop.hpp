@@ -72,7 +72,11 @@ std::shared_ptr<spool::Device> open_device(const BorrowedStream& s, const spool:
 // memory); it makes Buffer::data()/as<T>() work. Spool never frees the
 // memory; `keep_alive`, when given, is held by the buffer (and by every batch
 // that references it) and released with the last reference, so a custom
-// deleter can free the memory at the right time.
+// deleter can free the memory at the right time. While Spool's persistent
+// kernel is resident the release waits until it has stopped (a deleter's
+// cudaFree would wait for the kernel, docs/cuda.md "Freeing memory"); it then
+// runs on a thread of Spool's, or in park_persistent(). The deleter must not
+// submit work to this Device.
 // Throws spool::Error(invalid_argument): not a CUDA device, null pointer, 0
 // bytes, memory CUDA does not know, memory of another device, a range past
 // the end of its allocation, a host pointer that is not a view of it.

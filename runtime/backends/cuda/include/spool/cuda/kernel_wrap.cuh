@@ -7,29 +7,33 @@
 // called once per index i in [0, grid) of a work item (`item`: the item's
 // index within its batch). Bodies must not use __syncthreads() or shared
 // memory: the same body runs one item per launch and inside the persistent
-// queue loop, where a block strides over the item's grid.
+// queue loop, where a block strides over a range of the item's grid.
 //
-//   launch_item<Args, Body>(grid, item, args)
-//       one thread per index i < grid (the `launches` and `recorded` modes)
-//   persistent_loop<Args, Body>(ring)
-//       a resident queue loop over the ring in mapped pinned host memory
-//       (the `persistent` mode; layout in spool/cuda/ring_abi.hpp)
+//   launch_item<Args, Body>(grid, item, base, args)
+//       one thread per index i in [base, grid) (the `launches` and `recorded`
+//       modes; base > 0 when the persistent queue re-runs the rest of an item
+//       split into chunks)
+//   persistent_loop<Args, Body>(ring, dctl)
+//       a resident queue loop over the ring in mapped pinned host memory and
+//       the device control block in device memory (the `persistent` mode;
+//       layout and protocol: spool/backend/ring_abi.h; the claiming leader:
+//       spool/cuda/ring_leader.hpp)
 //
-// The persistent loop never assumes all blocks are co-resident: blocks claim
-// items independently; a `sequential` item only waits for its predecessor,
-// which was claimed earlier and so is already running.
+// The persistent loop never assumes its blocks are co-resident: blocks claim
+// slots independently, and a gated slot (a sequential item, the first item
+// of a batch) is claimed only once every earlier slot is done, so a block
+// never waits inside a slot for another block.
 #pragma once
 
 #include <cuda/atomic>
 
 #include <cstdint>
+#include <cstring>
 
-#include "spool/cuda/ring_abi.hpp"
+#include "spool/backend/ring_abi.h"
+#include "spool/cuda/ring_leader.hpp"
 
 namespace spool::cuda::wrap {
-
-using Ref = ::cuda::atomic_ref<std::uint32_t, ::cuda::thread_scope_system>;
-namespace r = ::spool::cuda::abi::ring;
 
 // Adapts a `__device__` function to the Body concept (built-in kernels).
 template <class Args, void (*Fn)(const Args&, std::uint32_t, std::uint32_t)>
@@ -39,97 +43,89 @@ struct FnBody {
   }
 };
 
+// The leader's memory operations on the GPU: the ring is mapped host memory
+// (system scope), the device control block device memory (device scope).
+struct DeviceMem {
+  using Sys = ::cuda::atomic_ref<std::uint32_t, ::cuda::thread_scope_system>;
+  using Dev = ::cuda::atomic_ref<std::uint32_t, ::cuda::thread_scope_device>;
+  __device__ __forceinline__ static std::uint32_t load_sys(std::uint32_t* p) {
+    return Sys(*p).load(::cuda::memory_order_acquire);
+  }
+  __device__ __forceinline__ static std::uint32_t peek_sys(std::uint32_t* p) {
+    return Sys(*p).load(::cuda::memory_order_relaxed);
+  }
+  __device__ __forceinline__ static void store_sys(std::uint32_t* p, std::uint32_t v) {
+    Sys(*p).store(v, ::cuda::memory_order_release);
+  }
+  // Only device threads update these counters (never the host): atomic
+  // with respect to the GPU, whatever cudaDevAttrHostNativeAtomicSupported.
+  __device__ __forceinline__ static void add_sys(std::uint32_t* p, std::uint32_t v) {
+    Sys(*p).fetch_add(v, ::cuda::memory_order_relaxed);
+  }
+  __device__ __forceinline__ static std::uint32_t load_dev(std::uint32_t* p) {
+    return Dev(*p).load(::cuda::memory_order_acquire);
+  }
+  __device__ __forceinline__ static void store_dev(std::uint32_t* p, std::uint32_t v) {
+    Dev(*p).store(v, ::cuda::memory_order_release);
+  }
+  __device__ __forceinline__ static bool cas_dev(std::uint32_t* p, std::uint32_t expected, std::uint32_t desired) {
+    return Dev(*p).compare_exchange_strong(expected, desired, ::cuda::memory_order_acq_rel,
+                                           ::cuda::memory_order_acquire);
+  }
+  __device__ __forceinline__ static void pause(std::uint32_t ns) { __nanosleep(ns); }
+};
+
 template <class Args, class Body>
-__device__ __forceinline__ void launch_item(std::uint32_t grid, std::uint32_t item, const Args& args) {
-  const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < grid) Body::run(args, i, item);
+__device__ __forceinline__ void launch_item(std::uint32_t grid, std::uint32_t item, std::uint32_t base,
+                                            const Args& args) {
+  const std::uint64_t i = std::uint64_t{base} + std::uint64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (i < grid) Body::run(args, static_cast<std::uint32_t>(i), item);
 }
 
 template <class Args, class Body>
-__device__ void persistent_loop(std::uint32_t* ring) {
-  static_assert(sizeof(Args) <= r::kArgsBytes, "arguments do not fit a queue slot");
-  constexpr std::uint32_t kRun = 0, kRetry = 1, kExit = 2;
-  __shared__ std::uint32_t s_state, s_seq, s_grid, s_flags, s_item;
-  __shared__ alignas(16) std::uint32_t s_args[(sizeof(Args) + 3) / 4];
+__device__ void persistent_loop(std::uint32_t* ring, std::uint32_t* dctl) {
+  static_assert(sizeof(Args) <= SPOOL_RING_ARG_BYTES, "arguments do not fit a queue slot");
+  __shared__ std::uint32_t s_run, s_seq;
+  __shared__ std::uint32_t* s_slot_ptr;
+  __shared__ alignas(16) std::uint32_t s_slot[SPOOL_RING_SLOT_WORDS];
   const bool leader = threadIdx.x == 0;
-  const std::uint32_t mask = Ref(ring[r::kCapacity]).load(::cuda::memory_order_acquire) - 1u;
-  const std::uint32_t idle_limit = Ref(ring[r::kIdleLimit]).load(::cuda::memory_order_acquire);
-  std::uint32_t* const slots = ring + r::kControlWords;
-  std::uint32_t idle = 0, backoff = 32;
-  if (leader) Ref(ring[r::kRunning]).fetch_add(1u, ::cuda::memory_order_relaxed);
+  ring::Leader<DeviceMem> lead;
+  if (leader) {
+    lead.init(ring, dctl, gridDim.x);
+    lead.enter();
+  }
   for (;;) {
     if (leader) {
-      s_state = kRetry;
-      Ref(ring[r::kHeartbeat]).fetch_add(1u, ::cuda::memory_order_relaxed);
-      if (Ref(ring[r::kShutdown]).load(::cuda::memory_order_acquire) != 0u) {
-        s_state = kExit;
-      } else {
-        std::uint32_t h = Ref(ring[r::kHead]).load(::cuda::memory_order_acquire);
-        const std::uint32_t t = Ref(ring[r::kTail]).load(::cuda::memory_order_acquire);
-        if (static_cast<int>(t - h) > 0) {
-          if (Ref(ring[r::kHead]).compare_exchange_strong(h, h + 1u, ::cuda::memory_order_acq_rel)) {
-            std::uint32_t* s = slots + (h & mask) * r::kSlotWords;
-            std::uint32_t expect = r::kPublished;
-            // The host revokes an unclaimed slot (watchdog) with a CAS on the
-            // same word, so exactly one side wins.
-            if (Ref(s[r::kStatus]).compare_exchange_strong(expect, r::kClaimed,
-                                                           ::cuda::memory_order_acq_rel)) {
-              s_seq = h;
-              s_grid = Ref(s[r::kGrid]).load(::cuda::memory_order_relaxed);
-              s_flags = Ref(s[r::kFlags]).load(::cuda::memory_order_relaxed);
-              s_item = Ref(s[r::kItem]).load(::cuda::memory_order_relaxed);
-              for (std::uint32_t w = 0; w < (sizeof(Args) + 3) / 4; ++w) {
-                s_args[w] = Ref(s[r::kArgsWord + w]).load(::cuda::memory_order_relaxed);
-              }
-              s_state = kRun;
-            }
-          }
-          idle = 0;
-          backoff = 32;
-        } else {
-          ++idle;
-          if (Ref(ring[r::kPark]).load(::cuda::memory_order_acquire) != 0u || idle >= idle_limit) {
-            s_state = kExit;
-          } else {
-            __nanosleep(backoff);
-            backoff = backoff < 4096 ? backoff * 2 : backoff;
-          }
-        }
-      }
+      const ring::Claim c = lead.next();
+      s_run = c.run ? 1u : 0u;
+      s_seq = c.seq;
+      s_slot_ptr = c.run ? lead.slot(c.seq) : nullptr;
     }
     __syncthreads();
-    const std::uint32_t state = s_state, seq = s_seq, grid = s_grid, flags = s_flags, item = s_item;
-    if (state == kExit) break;
-    if (state == kRetry) {
-      __syncthreads();
-      continue;
-    }
-    std::uint32_t* const s = slots + (seq & mask) * r::kSlotWords;
-    if ((flags & r::kFlagSequential) != 0u && leader) {
-      // Wait until the predecessor is done (or its slot was recycled/revoked).
-      std::uint32_t* const p = slots + ((seq - 1u) & mask) * r::kSlotWords;
-      std::uint32_t nap = 32;
-      for (;;) {
-        const std::uint32_t pst = Ref(p[r::kStatus]).load(::cuda::memory_order_acquire);
-        const std::uint32_t pseq = Ref(p[r::kSeq]).load(::cuda::memory_order_acquire);
-        if (pseq != seq - 1u || pst == r::kDoneState || pst == r::kEmpty || pst == r::kRevoked) break;
-        if (Ref(ring[r::kShutdown]).load(::cuda::memory_order_acquire) != 0u) break;
-        __nanosleep(nap);
-        nap = nap < 2048 ? nap * 2 : nap;
-      }
+    if (s_run == 0u) break;
+    const std::uint32_t seq = s_seq;
+    // The whole slot (header and arguments: one 128-byte line) in one
+    // coalesced read by the first warp, into shared memory.
+    for (std::uint32_t w = threadIdx.x; w < SPOOL_RING_SLOT_WORDS; w += blockDim.x) {
+      s_slot[w] = DeviceMem::peek_sys(s_slot_ptr + w);
     }
     __syncthreads();
     Args args;
-    memcpy(&args, s_args, sizeof(Args));
-    for (std::uint32_t i = threadIdx.x; i < grid; i += blockDim.x) Body::run(args, i, item);
+    memcpy(static_cast<void*>(&args), s_slot + SPOOL_RING_ARGS, sizeof(Args));
+    const std::uint32_t begin = s_slot[SPOOL_RING_BEGIN];
+    const std::uint32_t end = s_slot[SPOOL_RING_END];
+    const std::uint32_t item = s_slot[SPOOL_RING_ITEM];
+    const std::uint64_t n = end > begin ? end - begin : 0u;
+    for (std::uint64_t k = threadIdx.x; k < n; k += blockDim.x) {
+      Body::run(args, begin + static_cast<std::uint32_t>(k), item);
+    }
+    // Every write of the body, to device or mapped memory, is visible to the
+    // host and to the blocks that run later slots before DONE says so.
     __threadfence_system();
     __syncthreads();
-    if (leader) {
-      Ref(s[r::kStatus]).store(r::kDoneState, ::cuda::memory_order_release);
-      Ref(ring[r::kDone]).fetch_add(1u, ::cuda::memory_order_release);
-    }
+    if (leader) lead.finish(seq, SPOOL_RING_STATUS_OK);
   }
-  if (leader) Ref(ring[r::kRunning]).fetch_sub(1u, ::cuda::memory_order_release);
+  if (leader) lead.leave();
 }
 
 }  // namespace spool::cuda::wrap

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# The CUDA backend's checks on a lent GPU machine, in one run of under eight
+# minutes (docs/cuda.md, "Checking on a GPU"). Prepare .gpu/ first, on a
+# machine without a GPU: scripts/gpu_prepare.sh. Then, through the device
+# tool: command `bash scripts/gpu_check.sh`, carry [".gpu"], timeout_s 540.
+#
+# Steps, each with its own time limit inside an overall budget
+# (SPOOL_GPU_CHECK_BUDGET_S, default 450 s):
+#   setup     ctest files for this checkout's paths; do the binaries load?
+#   machine   nvidia-smi: GPU, driver, clocks, PCIe link
+#   facts     cuda_device_facts: SMs, occupancy of the persistent kernels,
+#             cudaDevAttrHostNativeAtomicSupported, concurrent managed access
+#   ctest     the `cuda` label (less the two build-time checks that need this
+#             machine's toolchain paths: compile errors, fat binary contents)
+#   groups=1, groups=65535
+#             exactly-once, differential and order tests again with one
+#             persistent block and with far more blocks than can be resident
+#   memcheck, racecheck
+#             compute-sanitizer on the GPU tests (small selections)
+#   dispatch  bench_dispatch on the CUDA device
+# Writes $OUT/GPU_RESULTS.md (what was measured, for docs/GPU_RESULTS.md),
+# $OUT/gpu_check.log (everything) and $OUT/dispatch.csv; $OUT defaults to
+# .gpu/out. Exit status 0 when every step that ran passed.
+#
+# --dry-run: on a machine without a GPU, checks what can be checked (paths,
+# libraries, ctest discovery, the host-side tests; GPU tests skip) and marks
+# the GPU-only steps skipped.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GPU=$ROOT/.gpu
+BUILD=$GPU/build
+DRY=0
+[[ ${1:-} == --dry-run ]] && DRY=1
+OUTDIR=${OUT:-$GPU/out}
+mkdir -p "$OUTDIR"
+LOG=$OUTDIR/gpu_check.log
+RES=$OUTDIR/GPU_RESULTS.md
+TMP=$(mktemp -d)
+BUDGET=${SPOOL_GPU_CHECK_BUDGET_S:-450}
+START=$(date +%s)
+: >"$LOG"
+
+say() { printf '%s\n' "$*" | tee -a "$LOG"; }
+elapsed() { echo $(($(date +%s) - START)); }
+
+# Step bookkeeping: names, status (passed/FAILED/skipped: why), seconds.
+STEPS=()
+declare -A STATUS=() SECONDS_OF=()
+record() { STEPS+=("$1"); STATUS[$1]=$2; SECONDS_OF[$1]=${3:-0}; say "== $1: $2 (${3:-0} s)"; }
+
+# run_step NAME MAX_S OUTFILE CMD...: runs CMD with a limit that keeps the
+# whole run inside the budget; output to OUTFILE and the log. Returns CMD's
+# status (124 on timeout, 125 when no time was left).
+run_step() {
+  local name=$1 max=$2 out=$3
+  shift 3
+  local left=$((BUDGET - $(elapsed) - 15))
+  if ((left < 10)); then
+    echo "no time left in the ${BUDGET} s budget" >"$out"
+    return 125
+  fi
+  local limit=$((max < left ? max : left))
+  say "-- $name: $* (limit ${limit} s)"
+  local t0
+  t0=$(date +%s)
+  timeout -k 10 "$limit" "$@" >"$out" 2>&1
+  local rc=$?
+  cat "$out" >>"$LOG"
+  LAST_SECONDS=$(($(date +%s) - t0))
+  return $rc
+}
+
+# ---- setup ----
+[[ -f $GPU/BUILD_INFO && -f $GPU/BINARIES ]] || { say "gpu_check: .gpu/ is not prepared: run scripts/gpu_prepare.sh first"; exit 2; }
+missing=0
+while read -r b; do
+  [[ -f $BUILD/$b ]] && chmod +x "$BUILD/$b"  # in case the copy lost the mode
+  [[ -x $BUILD/$b ]] || { say "gpu_check: missing $BUILD/$b"; missing=1; }
+done <"$GPU/BINARIES"
+((missing == 0)) || exit 2
+# ctest files with the paths of this checkout (the templates stay as they are).
+(cd "$GPU/ctest" && find . -name '*.cmake' -print0) | while IFS= read -r -d '' f; do
+  mkdir -p "$BUILD/$(dirname "$f")"
+  sed -e "s#@SPOOL_BUILD@#$BUILD#g" -e "s#@SPOOL_SOURCE@#$ROOT#g" "$GPU/ctest/$f" >"$BUILD/$f"
+done
+export XDG_CACHE_HOME=$TMP/cache  # autotune store and profiles: nothing outside this run
+export LD_LIBRARY_PATH=$GPU/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if ! "$BUILD/tests/cuda/cuda_grid_test" --gtest_brief=1 >"$TMP/probe.txt" 2>&1; then
+  # The image's C++ runtime is older than the one the binaries were linked with.
+  export LD_LIBRARY_PATH=$GPU/lib:$GPU/lib-fallback${LD_LIBRARY_PATH#$GPU/lib}
+  if ! "$BUILD/tests/cuda/cuda_grid_test" --gtest_brief=1 >"$TMP/probe.txt" 2>&1; then
+    cat "$TMP/probe.txt" | tee -a "$LOG"
+    say "gpu_check: the binaries built by gpu_prepare.sh do not run here; build on this machine instead (docs/cuda.md)"
+    record setup "FAILED: binaries do not load" 0
+    exit 1
+  fi
+  say "gpu_check: using the carried libstdc++ (.gpu/lib-fallback)"
+fi
+record setup passed 0
+SANITIZER=$(command -v compute-sanitizer || true)
+for c in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+  [[ -z $SANITIZER && -x $c ]] && SANITIZER=$c
+done
+HAVE_GPU=1
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then HAVE_GPU=0; fi
+
+# ---- machine ----
+if ((HAVE_GPU)); then
+  run_step machine 30 "$TMP/machine.txt" nvidia-smi \
+    --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,pcie.link.gen.current,pcie.link.width.current \
+    --format=csv
+  rc=$?
+  record machine "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
+else
+  echo "no nvidia-smi or no GPU" >"$TMP/machine.txt"
+  record machine "skipped: no GPU (nvidia-smi)" 0
+fi
+
+# ---- facts ----
+run_step facts 30 "$TMP/facts.txt" "$BUILD/tests/cuda/cuda_device_facts" --markdown
+rc=$?
+if [[ $rc == 0 ]]; then
+  record facts passed "$LAST_SECONDS"
+elif [[ $rc == 2 ]]; then
+  HAVE_GPU=0
+  record facts "skipped: $(head -1 "$TMP/facts.txt")" "$LAST_SECONDS"
+else
+  record facts "FAILED: status $rc" "$LAST_SECONDS"
+fi
+
+# ---- ctest -L cuda ----
+# Without ctest (a CMake without it), the same binaries run whole.
+run_binaries() {
+  local rc=0 b
+  for b in "$BUILD"/tests/cuda/cuda_*_test; do
+    echo "---- $b"
+    "$b" --gtest_brief=1 || rc=1
+  done
+  "$BUILD/samples/cuda_interop/spool_cuda_interop" --n 4096 --rounds 1 || rc=1
+  return $rc
+}
+if command -v ctest >/dev/null 2>&1; then
+  run_step ctest 210 "$TMP/ctest.txt" ctest --test-dir "$BUILD" -L cuda \
+    -E 'cuda_app_kernel_compile_errors|cuda_fatbin_kernels' --output-on-failure --timeout 120 -j 1
+  rc=$?
+else
+  say "gpu_check: no ctest here: running the cuda test binaries whole"
+  run_step ctest 210 "$TMP/ctest.txt" bash -c "$(declare -f run_binaries); BUILD='$BUILD' run_binaries"
+  rc=$?
+  echo "ran the binaries whole (no ctest): status $rc" >>"$TMP/ctest.txt"
+  printf ' 1/1 Test  #1: all binaries %s\n' "$([[ $rc == 0 ]] && echo Passed || echo Failed)" >>"$TMP/ctest.txt"
+fi
+summary=$(grep -E 'tests passed|tests failed' "$TMP/ctest.txt" | tail -1)
+ran=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#' "$TMP/ctest.txt" || true)
+skipped=$(grep -cE 'Test +#[0-9]+: .*Skipped' "$TMP/ctest.txt" || true)
+if [[ $rc == 0 && $ran -gt 0 ]]; then
+  record ctest "passed: ${summary:-?}; $skipped skipped" "$LAST_SECONDS"
+else
+  record ctest "FAILED: status $rc; ${summary:-no summary}" "$LAST_SECONDS"
+fi
+
+# ---- the persistent tests with one block and with far more than fit ----
+FILTER='PersistentGpu.EveryIndexRunsOnceInEveryModeWithTheGridOfThisRun:PersistentGpu.RandomBatchesMatchTheCpuInEveryMode:PersistentGpu.SequentialChainRunsInOrderInEveryMode'
+for groups in 1 65535; do
+  run_step "groups=$groups" 75 "$TMP/groups$groups.txt" env SPOOL_PERSISTENT_GROUPS=$groups \
+    "$BUILD/tests/cuda/cuda_persistent_gpu_test" --gtest_filter="$FILTER"
+  rc=$?
+  line=$(grep -E '^\[  (PASSED|FAILED)|tests? from .* ran|SKIPPED' "$TMP/groups$groups.txt" | tail -2 | tr '\n' ' ')
+  if [[ $rc == 0 ]] && grep -q 'SKIPPED' "$TMP/groups$groups.txt"; then
+    record "groups=$groups" "skipped: no CUDA device" "$LAST_SECONDS"
+  elif [[ $rc == 0 ]]; then
+    record "groups=$groups" "passed: $line" "$LAST_SECONDS"
+  else
+    record "groups=$groups" "FAILED: status $rc $line" "$LAST_SECONDS"
+  fi
+done
+
+# ---- compute-sanitizer ----
+sanitize() {  # name tool limit binary filter [env...]
+  local name=$1 tool=$2 limit=$3 bin=$4 filter=$5
+  shift 5
+  if ((!HAVE_GPU)); then record "$name" "skipped: no GPU" 0; return; fi
+  if [[ -z $SANITIZER ]]; then record "$name" "skipped: compute-sanitizer not found" 0; return; fi
+  # Instrumented kernels are slow: a long watchdog, so that no item counts as stalled.
+  run_step "$name" "$limit" "$TMP/$name.txt" env SPOOL_WATCHDOG_MS=60000 SPOOL_GRACE_MS=60000 "$@" \
+    "$SANITIZER" --tool "$tool" --error-exitcode 99 \
+    "$BUILD/tests/cuda/$bin" --gtest_filter="$filter"
+  local rc=$?
+  local errs
+  errs=$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$TMP/$name.txt" | tail -1)
+  if [[ $rc == 0 ]]; then
+    record "$name" "passed: ${errs:-no summary}" "$LAST_SECONDS"
+  else
+    record "$name" "FAILED: status $rc; ${errs:-no summary}" "$LAST_SECONDS"
+  fi
+}
+sanitize memcheck-gpu memcheck 70 cuda_gpu_test 'Gpu.SaxpyStencilReduceMatchCpuInEveryMode:Gpu.ParkAndRestart'
+sanitize memcheck-persistent memcheck 70 cuda_persistent_gpu_test \
+  'PersistentGpu.SequentialChainRunsInOrderInEveryMode:PersistentGpu.RandomBatchesMatchTheCpuInEveryMode' \
+  SPOOL_TEST_SEED=1007
+sanitize racecheck racecheck 60 cuda_persistent_gpu_test \
+  'PersistentGpu.RandomBatchesMatchTheCpuInEveryMode' SPOOL_TEST_SEED=1019 SPOOL_PERSISTENT_GROUPS=4
+
+# ---- bench/dispatch ----
+if ((HAVE_GPU)); then
+  run_step dispatch 110 "$TMP/dispatch.txt" "$BUILD/bench/dispatch/bench_dispatch" --max 30000 --reps 3 \
+    --csv "$OUTDIR/dispatch.csv"
+  rc=$?
+  record dispatch "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
+else
+  echo "no GPU" >"$TMP/dispatch.txt"
+  record dispatch "skipped: no GPU" 0
+fi
+
+# ---- results ----
+failed=0
+for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
+{
+  echo "# CUDA backend on a GPU: scripts/gpu_check.sh"
+  echo
+  echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n) ($(uname -sr)), $(elapsed) s of a ${BUDGET} s budget$([[ $DRY == 1 ]] && echo ', dry run')."
+  echo "Built by scripts/gpu_prepare.sh:"
+  echo
+  echo '```'
+  cat "$GPU/BUILD_INFO"
+  echo '```'
+  echo
+  echo "| step | result | seconds |"
+  echo "| --- | --- | --- |"
+  for s in "${STEPS[@]}"; do echo "| $s | ${STATUS[$s]//|/\\|} | ${SECONDS_OF[$s]} |"; done
+  echo
+  echo "## Machine"
+  echo
+  echo '```'
+  cat "$TMP/machine.txt"
+  echo '```'
+  echo
+  echo "## Device facts (cuda_device_facts)"
+  echo
+  cat "$TMP/facts.txt"
+  echo
+  echo "## ctest -L cuda"
+  echo
+  echo '```'
+  grep -E 'tests passed|tests failed|\*\*\*Failed|\(Failed\)|\(Timeout\)|Not Run' "$TMP/ctest.txt" | head -40
+  echo '```'
+  for g in 1 65535; do
+    echo
+    echo "## SPOOL_PERSISTENT_GROUPS=$g"
+    echo
+    echo '```'
+    grep -E '^\[ +(OK|FAILED|SKIPPED|PASSED) +\]|Failure|replay:' "$TMP/groups$g.txt" | head -30
+    echo '```'
+  done
+  for s in memcheck-gpu memcheck-persistent racecheck; do
+    [[ -f $TMP/$s.txt ]] || continue
+    echo
+    echo "## $s"
+    echo
+    echo '```'
+    grep -E 'SUMMARY|^\[ +(OK|FAILED|PASSED) +\]|Invalid|Race|hazard' "$TMP/$s.txt" | head -30
+    echo '```'
+  done
+  echo
+  echo "## bench_dispatch --max 30000 --reps 3"
+  echo
+  echo '```'
+  cat "$TMP/dispatch.txt"
+  echo '```'
+} >"$RES"
+say "gpu_check: results in $RES, log in $LOG ($(elapsed) s)"
+rm -rf "$TMP"
+if ((failed)); then
+  say "gpu_check: some steps FAILED"
+  exit 1
+fi
+exit 0
