@@ -218,6 +218,8 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
 Device::~Device() {
   // The backend goes first: it drains pending work and delivers every
   // completion (into the dispatcher, which must still exist) before it stops.
+  // Waiters stop polling it first.
+  dispatcher_->detach_device();
   impl_.reset();
   dispatcher_.reset();
 }

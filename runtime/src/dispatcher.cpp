@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,27 @@
 namespace spool {
 
 namespace detail {
+
+// Lets a waiting thread move its device's asynchronous work forward
+// (backend::DeviceImpl::poll_progress) while the device exists; detached
+// before the device goes away.
+class ProgressHook {
+ public:
+  explicit ProgressHook(backend::DeviceImpl* d) : dev_(d) {}
+  void poll() {
+    std::shared_lock lk(mu_);
+    if (dev_ != nullptr) dev_->poll_progress();
+  }
+  void detach() {
+    std::unique_lock lk(mu_);
+    dev_ = nullptr;
+  }
+
+ private:
+  std::shared_mutex mu_;
+  backend::DeviceImpl* dev_;
+};
+
 struct SubmissionState {
   std::mutex mu;
   std::condition_variable cv;
@@ -25,12 +47,29 @@ struct SubmissionState {
   Verdict verdict;
   Batch batch;
   std::vector<backend::PackedItem, alloc::PoolAllocator<backend::PackedItem>> items;
+  std::shared_ptr<ProgressHook> progress;  // asynchronous (persistent) batches only
   explicit SubmissionState(Batch b) : batch(std::move(b)) {}
 };
 }  // namespace detail
 
+// An asynchronous batch's waiter reaps completions itself between short
+// waits (2 us growing to 200 us): a small batch then completes as soon as
+// the device finished it, not when the engine thread next looks.
 Verdict Submission::wait() const {
   if (!s_) SPOOL_THROW(Errc::invalid_argument, "wait() on an empty spool::Submission");
+  if (s_->progress) {
+    std::chrono::microseconds nap(2);
+    for (;;) {
+      {
+        std::lock_guard lk(s_->mu);
+        if (s_->done) return s_->verdict;
+      }
+      s_->progress->poll();
+      std::unique_lock lk(s_->mu);
+      if (s_->cv.wait_for(lk, nap, [&] { return s_->done; })) return s_->verdict;
+      nap = std::min(nap * 2, std::chrono::microseconds(200));
+    }
+  }
   std::unique_lock lk(s_->mu);
   s_->cv.wait(lk, [&] { return s_->done; });
   return s_->verdict;
@@ -38,6 +77,11 @@ Verdict Submission::wait() const {
 
 bool Submission::ready() const {
   if (!s_) return false;
+  {
+    std::lock_guard lk(s_->mu);
+    if (s_->done || !s_->progress) return s_->done;
+  }
+  s_->progress->poll();
   std::lock_guard lk(s_->mu);
   return s_->done;
 }
@@ -50,9 +94,11 @@ struct Dispatcher::Impl {
   std::mutex sinks_mu;
   std::vector<std::shared_ptr<TelemetrySink>> sinks;
   std::atomic<std::uint64_t> next_id{1};
+  std::shared_ptr<detail::ProgressHook> progress;
 
   Impl(backend::DeviceImpl& d, LaunchProfile p, std::optional<LaunchMode> f, std::shared_ptr<Racer> r)
-      : dev(d), model(std::move(p)), default_force(f), racer(std::move(r)) {}
+      : dev(d), model(std::move(p)), default_force(f), racer(std::move(r)),
+        progress(std::make_shared<detail::ProgressHook>(&d)) {}
 
   void publish(const Verdict& v) {
     std::vector<std::shared_ptr<TelemetrySink>> copy;
@@ -68,7 +114,9 @@ Dispatcher::Dispatcher(backend::DeviceImpl& device, LaunchProfile calibrated,
                        std::optional<LaunchMode> default_force, std::shared_ptr<Racer> racer)
     : impl_(std::make_unique<Impl>(device, std::move(calibrated), default_force, std::move(racer))) {}
 
-Dispatcher::~Dispatcher() = default;
+Dispatcher::~Dispatcher() { impl_->progress->detach(); }
+
+void Dispatcher::detach_device() noexcept { impl_->progress->detach(); }
 
 LaunchProfile Dispatcher::profile() const { return impl_->model.profile(); }
 void Dispatcher::set_profile(LaunchProfile p) { impl_->model.set_profile(std::move(p)); }
@@ -156,6 +204,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   }
   backend::ExecRequest req{run_kernel.get(), st->items, v.sequential};
   const LaunchMode mode = v.mode;
+  if (mode == LaunchMode::persistent) st->progress = I.progress;
   Impl* impl = impl_.get();
   // The state (and the variant) are kept alive by the completion until it runs.
   I.dev.execute(mode, req, [impl, st, key, mode, n, race, run_kernel](backend::ExecResult&& r) {

@@ -59,6 +59,9 @@ class Dispatcher {
   LaunchProfile profile() const;
   void set_profile(LaunchProfile p);
   void add_sink(std::shared_ptr<TelemetrySink> sink);
+  // Waiters stop calling into the device (it is being destroyed); they wait
+  // for the completions it still delivers.
+  void detach_device() noexcept;
 
  private:
   struct Impl;

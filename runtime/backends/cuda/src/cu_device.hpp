@@ -89,6 +89,7 @@ class CuDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
   void execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) override;
   LaunchProfile calibrate() override;
   void park_persistent() override;
+  void poll_progress() override { queue_->tick(); }
 
  private:
   // ---- cu_exec.cpp (callers hold exec_mu() and made the device current) ----

@@ -58,6 +58,7 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
   LaunchProfile calibrate() override;
   LaunchProfile calibrate_quick() override;
   void park_persistent() override;
+  void poll_progress() override { queue_->tick(); }
   void attach_cache_dir(const std::string& dir) override;
 
  private:

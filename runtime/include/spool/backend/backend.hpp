@@ -125,6 +125,11 @@ class DeviceImpl {
   virtual LaunchProfile calibrate_quick() { return calibrate(); }
   // Stops a resident persistent kernel (waits for it to exit).
   virtual void park_persistent() = 0;
+  // Moves asynchronous (persistent) work forward from the calling thread: a
+  // thread waiting for a batch reaps finished items and completes batches
+  // itself instead of waiting for the backend's engine thread to notice.
+  // Never blocks for long; completions may run in the calling thread.
+  virtual void poll_progress() {}
 };
 
 class Backend {
