@@ -25,6 +25,11 @@ LaunchProfile profile_from_samples(const CalibrationSamples& s, std::uint32_t re
   p.recorded_available = true;
   p.queue_item_ns = median(s.persistent_warm_per_item);
   p.persistent_setup_ns = std::max(0.0, median(s.persistent_cold) - p.queue_item_ns);
+  if (!s.persistent_resident_one.empty()) {
+    p.queue_latency_ns = std::max(0.0, median(s.persistent_resident_one) - p.queue_item_ns);
+    // The cold start includes the round trip too.
+    p.persistent_setup_ns = std::max(0.0, p.persistent_setup_ns - p.queue_latency_ns);
+  }
   p.persistent_available = true;
   return p;
 }

@@ -175,6 +175,7 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
       const LaunchProfile quick = impl_->calibrate_quick();
       if (backend::profile_agrees(p, quick, kProfileTolerance, &why)) {
         p.validation = "stored profile confirmed by a quick check";
+        p.queue_latency_ns = quick.queue_latency_ns;  // not stored: taken from the check
       } else {
         p.source = "stale";
         p.validation = "stored profile disagreed with a quick check (" + why + "); recalibrated";

@@ -29,11 +29,11 @@ std::uint8_t grid_bucket(std::uint32_t grid) noexcept {
 }
 
 // Before any batch of a key ran: the calibrated profile (launches n L,
-// recorded R + n r, persistent n p once resident).
+// recorded R + n r, persistent a + n p once resident, a its round trip).
 void LaunchModel::set_priors(Entry& e) const {
   e.fit[idx(LaunchMode::launches)].set_prior(0, profile_.launch_ns);
   e.fit[idx(LaunchMode::recorded)].set_prior(profile_.record_setup_ns, profile_.replay_ns);
-  e.fit[kPersistent].set_prior(0, profile_.queue_item_ns);
+  e.fit[kPersistent].set_prior(profile_.queue_latency_ns, profile_.queue_item_ns);
 }
 
 Prediction LaunchModel::predict(const ModelKey& key, std::uint32_t n, bool resident,

@@ -22,12 +22,17 @@ const char* to_string(DeviceType t) noexcept;
 //   replay_ns            r  each dispatch inside a replay
 //   persistent_setup_ns  P  starting the persistent kernel (paid when not resident)
 //   queue_item_ns        p  each item pushed through the persistent queue
+//   queue_latency_ns        a resident 1-item batch's round trip, beyond p
 struct LaunchProfile {
   double launch_ns = 0;
   double record_setup_ns = 0;
   double replay_ns = 0;
   double persistent_setup_ns = 0;
   double queue_item_ns = 0;
+  // A 1-item batch through the resident persistent kernel, beyond p: the
+  // queue's round trip (publish, claim, completion seen by the host).
+  // 0 when not measured (profiles stored without it).
+  double queue_latency_ns = 0;
   bool recorded_available = false;
   bool persistent_available = false;
   std::uint64_t samples = 0;      // batches folded in since calibration

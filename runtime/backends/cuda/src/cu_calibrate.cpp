@@ -57,6 +57,7 @@ LaunchProfile CuDeviceImpl::calibrate() {
     queue_->park();
     s.persistent_cold.push_back(run_persistent(one));
     s.persistent_warm_per_item.push_back(run_persistent(queue_items) / Plan::kQueueItems);
+    for (int j = 0; j < 3; ++j) s.persistent_resident_one.push_back(run_persistent(one));
   }
   park_persistent();
   return backend::profile_from_samples(s);

@@ -50,6 +50,7 @@ LaunchProfile VkDeviceImpl::calibrate(const backend::CalibrationRun& plan) {
     queue_->park();
     s.persistent_cold.push_back(run_persistent(one));
     s.persistent_warm_per_item.push_back(run_persistent(queue_items) / plan.queue_items);
+    for (int j = 0; j < 3; ++j) s.persistent_resident_one.push_back(run_persistent(one));
   }
   queue_->park();
   return backend::profile_from_samples(s, plan.record_items);

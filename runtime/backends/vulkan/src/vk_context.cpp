@@ -7,6 +7,11 @@
 
 #include "vk_check.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+#include <link.h>
+#endif
+
 namespace spool::vulkan {
 
 namespace {
@@ -36,6 +41,24 @@ DeviceType map_type(VkPhysicalDeviceType t) {
   }
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// ASan builds only. vkDestroyInstance unloads the driver (and LLVM with
+// lavapipe); LeakSanitizer then finds the driver's global allocations
+// unreachable and cannot even name the module they came from. Marking every
+// library loaded so far RTLD_NODELETE keeps them mapped, so what the driver
+// still points at stays reachable and real leaks stay attributable.
+void keep_drivers_loaded() {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void*) -> int {
+        if (info->dlpi_name != nullptr && info->dlpi_name[0] == '/') {
+          dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        }
+        return 0;
+      },
+      nullptr);
+}
+#endif
+
 }  // namespace
 
 Instance::Instance() {
@@ -46,6 +69,9 @@ Instance::Instance() {
   VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
   ci.pApplicationInfo = &app;
   SPOOL_VK(vkCreateInstance(&ci, nullptr, &h_));
+#if defined(__SANITIZE_ADDRESS__)
+  keep_drivers_loaded();
+#endif
 }
 
 Instance::~Instance() {

@@ -41,12 +41,14 @@ struct CalibrationSamples {
   std::vector<double> record_many;               // recorded batch of kRecordItems
   std::vector<double> persistent_cold;           // 1 item, persistent kernel not resident
   std::vector<double> persistent_warm_per_item;  // kQueueItems, resident / kQueueItems
+  std::vector<double> persistent_resident_one;   // 1 item, resident (optional)
 };
 
 // Medians of the samples, then: r = slope between the 1- and N-item replays
 // (when noise hides the slope, the N-item replay's cost per dispatch: an upper
 // bound, never a zero that would make replays look free); R = the 1-item
-// replay less r; p = the resident per-item cost; P = the cold start less p.
+// replay less r; p = the resident per-item cost; P = the cold start less p;
+// the queue latency = a resident 1-item batch less p (when measured).
 // Throws spool::Error(invalid_argument) when a sample list is empty.
 LaunchProfile profile_from_samples(const CalibrationSamples& s,
                                    std::uint32_t record_items = CalibrationPlan::kRecordItems);
