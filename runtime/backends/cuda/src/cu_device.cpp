@@ -230,11 +230,12 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
 // ---- backend ----
 
 PersistentOptions persistent_options_from_env() {
+  const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
-  o.blocks = options::get_u32("SPOOL_PERSISTENT_GROUPS");
-  o.park_us = options::get_u32("SPOOL_PARK_US");
-  o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
+  o.slots = s.queue_slots;
+  o.blocks = s.persistent_groups;
+  o.park_us = s.park_us;
+  o.watchdog_ms = s.watchdog_ms;
   return o;
 }
 

@@ -273,12 +273,13 @@ class VkBackend final : public backend::Backend {
 }  // namespace
 
 PersistentOptions read_persistent_options() {
+  const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
-  o.groups = options::get_u32("SPOOL_PERSISTENT_GROUPS");
-  o.park_us = options::get_u32("SPOOL_PARK_US");
-  o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
-  o.workgroup = options::get_u32("SPOOL_PERSISTENT_WG");
+  o.slots = s.queue_slots;
+  o.groups = s.persistent_groups;
+  o.park_us = s.park_us;
+  o.watchdog_ms = s.watchdog_ms;
+  o.workgroup = s.persistent_wg;
   return o;
 }
 
