@@ -3,8 +3,10 @@
 // prints a table (and CSV with --csv FILE). Each cell is the median over
 // repetitions of the wall time of one batch (submit to completion), per item.
 //
-//   bench_dispatch [--max N] [--reps R] [--csv FILE]
+//   bench_dispatch [--max N] [--reps R] [--csv FILE]   (--help: usage)
 #include <spool/spool.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -27,19 +29,17 @@ int main(int argc, char** argv) {
   std::uint32_t max_n = 100'000;
   int reps = 5;
   std::string csv;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--max" && i + 1 < argc) max_n = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
-    else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else if (a == "--csv" && i + 1 < argc) csv = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: %s [--max N] [--reps R] [--csv FILE]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (reps < 1 || max_n < 1) {
-    std::fprintf(stderr, "error: --reps and --max must be at least 1\n");
-    return 2;
+  CLI::App cli{"Times each forced launch mode and the automatic choice side by side for batch\n"
+               "sizes from 1 to --max tiny items; prints a table (and CSV with --csv).",
+               "bench_dispatch"};
+  cli.add_option("--max", max_n, "largest batch size")->check(CLI::Range(1u, 1'000'000u))->capture_default_str();
+  cli.add_option("--reps", reps, "repetitions per cell (median reported)")->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cli.add_option("--csv", csv, "also write the table as CSV to this file")->type_name("FILE");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
   }
   try {
     spool::RuntimeOptions ro;
