@@ -43,7 +43,9 @@ struct CurrentState {
   std::map<std::pair<std::string, std::string>, std::string> hashes;  // (backend, kernel) -> hash
   std::vector<std::string> notes;  // what could not be checked, and why
 };
-CurrentState current_state();
+// Without `probe_devices` only the Spool version is known (nothing to judge
+// needs more: an empty store).
+CurrentState current_state(bool probe_devices = true);
 
 // Why a row is stale ("" when it is current, or cannot be judged): it was
 // written by another Spool version, for a device present here with another

@@ -48,9 +48,10 @@ void print_notes(Context& ctx, const CurrentState& now) {
 int list(Context& ctx, bool as_json) {
   StoreSnapshot snap(ctx.db_path);
   at::Store& st = snap.store();
-  const CurrentState now = current_state();
-  print_notes(ctx, now);
   const auto profiles = st.list_profiles();
+  const CurrentState now = current_state(!profiles.empty() || !st.list_observations().empty() ||
+                                         !st.list_winners().empty() || !st.list_rejections().empty());
+  print_notes(ctx, now);
   struct Summary {
     std::set<std::string> variants;
     std::uint64_t samples = 0, winners = 0, rejections = 0, stale = 0;
