@@ -9,7 +9,7 @@ PKGS=(
   libvulkan-dev vulkan-tools mesa-vulkan-drivers glslc
   spirv-cross libspirv-cross-c-shared-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev sqlite3 nlohmann-json3-dev
+  libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev gnuplot-nox
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
   valgrind binutils
 )

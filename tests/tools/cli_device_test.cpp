@@ -184,6 +184,7 @@ TEST_F(CliDevice, ABadEnvironmentValueStopsTheCommandWithItsName) {
   const Result r = spool_cli({"devices"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("SPOOL_QUEUE_SLOTS='1' is out of range"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(".cpp:"), std::string::npos) << "source locations are for programmers: " << r.err;
 }
 
 }  // namespace

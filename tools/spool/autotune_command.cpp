@@ -37,6 +37,12 @@ std::string device_line(const at::DeviceKey& d, const std::string& spool) {
 
 std::string pow2(unsigned v) { return "2^" + std::to_string(v); }
 
+// A source hash short enough for a table column (full in show and --json).
+std::string short_hash(const std::string& h) {
+  const std::size_t keep = (h.rfind("sha256:", 0) == 0 ? 7 : 0) + 12;
+  return h.size() > keep + 1 ? h.substr(0, keep) + "..." : h;
+}
+
 json stale_json(const std::string& why) { return why.empty() ? json(nullptr) : json(why); }
 
 void print_notes(Context& ctx, const CurrentState& now) {
@@ -125,7 +131,7 @@ int list(Context& ctx, bool as_json) {
   if (!kernels.empty()) {
     Table t({"kernel", "source", "variants", "samples", "winners", "rejected", "stale rows"});
     for (const auto& [k, s] : kernels) {
-      t.add({k.first, k.second, std::to_string(s.variants.size()), std::to_string(s.samples),
+      t.add({k.first, short_hash(k.second), std::to_string(s.variants.size()), std::to_string(s.samples),
              std::to_string(s.winners), std::to_string(s.rejections), std::to_string(s.stale)});
     }
     t.print(ctx.out, "  ");

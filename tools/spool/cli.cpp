@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "spool/autotune/store.hpp"
+#include "text.hpp"
 
 namespace spool::cli {
 
@@ -25,13 +26,6 @@ std::string command_path(const CLI::App& app) {
     path += " " + at->get_name();
   }
   return path;
-}
-
-// spool::Error's what() already starts with "spool: ".
-std::string message(const std::exception& e) {
-  std::string m = e.what();
-  if (m.rfind("spool: ", 0) == 0) m.erase(0, 7);
-  return m;
 }
 
 }  // namespace
@@ -76,7 +70,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     err << "spool: " << e.what() << "\nRun '" << command_path(app) << " --help' for usage.\n";
     return kExitUsage;
   } catch (const std::exception& e) {
-    err << "spool: error: " << message(e) << "\n";
+    err << "spool: error: " << for_people(e) << "\n";
     return kExitFailure;
   }
   return ctx.rc;

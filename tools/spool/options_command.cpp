@@ -3,13 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <ostream>
 #include <string>
 
 #include "cli.hpp"
 #include "spool/error.hpp"
 #include "spool/options.hpp"
+#include "text.hpp"
 
 namespace spool::cli {
 
@@ -21,15 +21,6 @@ struct Row {
   std::string problem;               // why the value is rejected
 };
 
-// The message of a spool::Error without "spool: " and the trailing
-// " (file:line) {code}" it carries for programmers.
-std::string plain(std::string m) {
-  if (m.rfind("spool: ", 0) == 0) m.erase(0, 7);
-  if (!m.empty() && m.back() == '}') m.erase(std::min(m.size(), m.rfind(" {")));
-  if (!m.empty() && m.back() == ')') m.erase(std::min(m.size(), m.rfind(" (")));
-  return m;
-}
-
 int run_options(Context& ctx, bool json) {
   std::vector<Row> rows;
   bool bad = false;
@@ -40,7 +31,7 @@ int run_options(Context& ctx, bool json) {
         options::Settings s;
         options::apply(s, o.name, *r.value);
       } catch (const Error& e) {
-        r.problem = plain(e.what());
+        r.problem = for_people(e);
         bad = true;
       }
     }

@@ -118,6 +118,7 @@ std::string gnuplot_script(const std::vector<TelemetryEvent>& events, const std:
     plot += ", $chosen using 1:2 with points pt 6 ps 1.6 lc rgb 'black' title 'automatic choice'";
   }
   s << plot << "\n";
+  s << "set key top left\n";
   s << "set title 'predicted against measured (per batch)'\n";
   s << "set xlabel 'predicted batch time (us)'\nset ylabel 'measured batch time (us)'\n";
   plot = "plot ";

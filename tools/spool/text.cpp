@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include "spool/error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -40,6 +42,16 @@ std::string duration(double ns) {
   if (ns < 1e6) return fixed(ns / 1e3, ns < 1e4 ? 2 : 1) + " us";
   if (ns < 1e9) return fixed(ns / 1e6, ns < 1e7 ? 2 : 1) + " ms";
   return fixed(ns / 1e9, 2) + " s";
+}
+
+std::string for_people(const std::exception& e) {
+  std::string m = e.what();
+  if (m.rfind("spool: ", 0) == 0) m.erase(0, 7);
+  if (dynamic_cast<const Error*>(&e) != nullptr) {
+    if (!m.empty() && m.back() == '}') m.erase(std::min(m.size(), m.rfind(" {")));
+    if (!m.empty() && m.back() == ')') m.erase(std::min(m.size(), m.rfind(" (")));
+  }
+  return m;
 }
 
 std::string utc(std::int64_t unix_seconds) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ class Table {
 std::string duration(double ns);
 // A number with `digits` decimals.
 std::string fixed(double v, int digits);
+// An exception's message for people: without the "spool: " prefix, and for
+// a spool::Error without the " (file:line) {code}" it carries for programmers.
+std::string for_people(const std::exception& e);
+
 // "2024-05-01T12:00:00Z" (UTC); "-" for 0 or less.
 std::string utc(std::int64_t unix_seconds);
 
