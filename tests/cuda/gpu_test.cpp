@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "scoped_env.hpp"
 #include "spool/cuda/backend.hpp"
 #include "spool/error.hpp"
 
@@ -20,11 +21,12 @@ using backend::ExecResult;
 using backend::PackedItem;
 
 struct Gpu : ::testing::Test {
+  spool::test::ScopedEnv env;  // restored after each test: the binary passes when run whole
   std::unique_ptr<backend::Backend> be;
   std::unique_ptr<backend::DeviceImpl> dev;
   void SetUp() override {
-    setenv("SPOOL_QUEUE_SLOTS", "16", 1);  // small ring: backpressure is exercised
-    setenv("SPOOL_WATCHDOG_MS", "300", 1);
+    env.set("SPOOL_QUEUE_SLOTS", "16");  // small ring: backpressure is exercised
+    env.set("SPOOL_WATCHDOG_MS", "300");
     be = cuda::make_backend();
     std::string why;
     const auto infos = be->enumerate(&why);
@@ -145,7 +147,7 @@ TEST_F(Gpu, WatchdogFailsTheStalledItemAndRerunsTheRest) {
     args[i] = A{gate->device_address(), marks->device_address(), i, i == 0 ? 0xffffffffu : 1u};
     items[i] = PackedItem{1, i, reinterpret_cast<const std::byte*>(&args[i])};
   }
-  setenv("SPOOL_PERSISTENT_GROUPS", "1", 1);
+  env.set("SPOOL_PERSISTENT_GROUPS", "1");
   dev.reset();
   dev = be->open(0);
   std::thread release([&] {
@@ -154,7 +156,6 @@ TEST_F(Gpu, WatchdogFailsTheStalledItemAndRerunsTheRest) {
   });
   const auto r = run(LaunchMode::persistent, *k, items, true);
   release.join();
-  unsetenv("SPOOL_PERSISTENT_GROUPS");
   EXPECT_TRUE(r.watchdog_fired);
   EXPECT_EQ(r.items_run + r.items_failed, 8u);
   for (std::uint32_t i = 1; i < 8; ++i) EXPECT_LE(host<std::uint32_t>(marks)[2 * i], 1u) << "item " << i;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "scoped_env.hpp"
 #include "spool/spool.hpp"
 
 namespace {
@@ -27,15 +28,8 @@ constexpr std::uint32_t kItemsPerThread = 100'000;
 
 constexpr LaunchMode kModes[] = {LaunchMode::launches, LaunchMode::recorded, LaunchMode::persistent};
 
-struct Env {
-  std::vector<std::pair<std::string, std::string>> vars;
-  explicit Env(std::initializer_list<std::pair<std::string, std::string>> v) : vars(v) {
-    for (auto& [k, val] : vars) setenv(k.c_str(), val.c_str(), 1);
-  }
-  ~Env() {
-    for (auto& [k, val] : vars) unsetenv(k.c_str());
-  }
-};
+// Sets SPOOL_* variables for one test and restores what was there before.
+using Env = spool::test::ScopedEnv;
 
 std::shared_ptr<spool::Device> open_device(bool calibrate = false) {
   spool::RuntimeOptions o;
