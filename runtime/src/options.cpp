@@ -80,8 +80,11 @@ void parse_log(Settings& s, std::string_view v, const Option& o, std::string_vie
   s.log = *l;
 }
 
+// The persistent queue's own limit (runtime/src/queue/persistent_queue.cpp).
+constexpr std::uint32_t kMaxQueueSlots = 1u << 20;
+
 void parse_queue_slots(Settings& s, std::string_view v, const Option& o, std::string_view src) {
-  const std::uint32_t x = u32(v, 2, 65536, o, src);
+  const std::uint32_t x = u32(v, 2, kMaxQueueSlots, o, src);
   if ((x & (x - 1)) != 0) reject(o, src, v, "is not a power of two");
   s.queue_slots = x;
 }
@@ -99,7 +102,15 @@ void parse_park(Settings& s, std::string_view v, const Option& o, std::string_vi
 }
 
 void parse_watchdog(Settings& s, std::string_view v, const Option& o, std::string_view src) {
-  s.watchdog_ms = u32(v, 50, 600'000, o, src);
+  s.watchdog_ms = u32(v, 10, 600'000, o, src);
+}
+
+void parse_startup(Settings& s, std::string_view v, const Option& o, std::string_view src) {
+  s.startup_ms = u32(v, 10, 3'600'000, o, src);
+}
+
+void parse_grace(Settings& s, std::string_view v, const Option& o, std::string_view src) {
+  s.grace_ms = u32(v, 10, 600'000, o, src);
 }
 
 void parse_autotune(Settings& s, std::string_view v, const Option& o, std::string_view src) {
@@ -149,7 +160,7 @@ constexpr Option kTable[] = {
      parse_calibrate},
     {"SPOOL_LOG", "warn", "error | warn | info | debug",
      "least severe diagnostic the default log handler prints (stderr)", parse_log},
-    {"SPOOL_QUEUE_SLOTS", "1024", "a power of two in 2..65536",
+    {"SPOOL_QUEUE_SLOTS", "1024", "a power of two in 2..1048576",
      "slots of the persistent work queue", parse_queue_slots},
     {"SPOOL_PERSISTENT_GROUPS", "0", "0..65535 (0: sized from the device)",
      "workgroups / blocks of the persistent kernel", parse_groups},
@@ -157,9 +168,14 @@ constexpr Option kTable[] = {
      "workgroup size of the persistent kernel (Vulkan)", parse_wg},
     {"SPOOL_PARK_US", "2000", "0..60000000 microseconds (0: park as soon as the queue is empty)",
      "stop the persistent kernel after this long without work", parse_park},
-    {"SPOOL_WATCHDOG_MS", "2000", "50..600000 milliseconds (0 is rejected: the watchdog cannot be off)",
-     "declare the persistent queue hung when a claimed item makes no progress this long",
+    {"SPOOL_WATCHDOG_MS", "2000", "10..600000 milliseconds (0 is rejected: the watchdog cannot be off)",
+     "persistent: a claimed item that runs this long (or queued work nobody claims) is a stall",
      parse_watchdog},
+    {"SPOOL_STARTUP_MS", "30000", "10..3600000 milliseconds (0 is rejected)",
+     "persistent: time a (re)launched kernel may take to start claiming (compilation, queued work)",
+     parse_startup},
+    {"SPOOL_GRACE_MS", "2000", "10..600000 milliseconds (0 is rejected)",
+     "persistent: time a stalled kernel may take to stop before the device is declared hung", parse_grace},
     {"SPOOL_AUTOTUNE", "race", "off | race | frozen",
      "variant racing: off; race and record; frozen = use stored winners, write nothing",
      parse_autotune},

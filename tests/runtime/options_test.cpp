@@ -48,11 +48,13 @@ const std::vector<Bad> kBad = {
     {"SPOOL_MODE", {"fast", "Launches", "launches ", "2"}},
     {"SPOOL_CALIBRATE", {"yes", "2", "AUTO", "-1"}},
     {"SPOOL_LOG", {"verbose", "WARN", "3", "warning"}},
-    {"SPOOL_QUEUE_SLOTS", {"0", "1", "3000000000", "1000", "131072", "-16", "16k", " 16", "0x10", "18446744073709551617"}},
+    {"SPOOL_QUEUE_SLOTS", {"0", "1", "3000000000", "1000", "2097152", "-16", "16k", " 16", "0x10", "18446744073709551617"}},
     {"SPOOL_PERSISTENT_GROUPS", {"65536", "-1", "many", "1.5"}},
     {"SPOOL_PERSISTENT_WG", {"1025", "4294967296", "-8", "8,16"}},
     {"SPOOL_PARK_US", {"60000001", "4294967296", "-1", "1e3"}},
-    {"SPOOL_WATCHDOG_MS", {"0", "49", "600001", "-5", "off"}},
+    {"SPOOL_WATCHDOG_MS", {"0", "9", "600001", "-5", "off"}},
+    {"SPOOL_STARTUP_MS", {"0", "3600001", "30s", "-1"}},
+    {"SPOOL_GRACE_MS", {"0", "600001", "2e3"}},
     {"SPOOL_AUTOTUNE", {"on", "1", "Race", "frozen,race"}},
     {"SPOOL_AUTOTUNE_WG", {"64,banana", "0", "1025", "64,,32", "64,64", ",", "64,", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"}},
 };
@@ -85,10 +87,14 @@ TEST(Options, GoodValuesParseToWhatTheyMean) {
   opt::Settings s;
   opt::apply(s, "SPOOL_QUEUE_SLOTS", "2");
   EXPECT_EQ(s.queue_slots, 2u);
-  opt::apply(s, "SPOOL_QUEUE_SLOTS", "65536");
-  EXPECT_EQ(s.queue_slots, 65536u);
-  opt::apply(s, "SPOOL_WATCHDOG_MS", "50");
-  EXPECT_EQ(s.watchdog_ms, 50u);
+  opt::apply(s, "SPOOL_QUEUE_SLOTS", "1048576");
+  EXPECT_EQ(s.queue_slots, 1048576u);
+  opt::apply(s, "SPOOL_WATCHDOG_MS", "10");
+  EXPECT_EQ(s.watchdog_ms, 10u);
+  opt::apply(s, "SPOOL_STARTUP_MS", "100");
+  EXPECT_EQ(s.startup_ms, 100u);
+  opt::apply(s, "SPOOL_GRACE_MS", "20");
+  EXPECT_EQ(s.grace_ms, 20u);
   opt::apply(s, "SPOOL_PARK_US", "0");
   EXPECT_EQ(s.park_us, 0u);
   opt::apply(s, "SPOOL_PERSISTENT_GROUPS", "0");
@@ -140,6 +146,8 @@ TEST(Options, DefaultsInTheTableMatchTheDefaultSettings) {
   EXPECT_EQ(parsed.persistent_wg, d.persistent_wg);
   EXPECT_EQ(parsed.park_us, d.park_us);
   EXPECT_EQ(parsed.watchdog_ms, d.watchdog_ms);
+  EXPECT_EQ(parsed.startup_ms, d.startup_ms);
+  EXPECT_EQ(parsed.grace_ms, d.grace_ms);
   EXPECT_EQ(parsed.autotune, d.autotune);
   EXPECT_EQ(parsed.autotune_wg, d.autotune_wg);
 }
@@ -182,7 +190,7 @@ TEST(Options, RuntimeCreationRejectsABadEnvironmentValue) {
     FAIL() << "SPOOL_WATCHDOG_MS=0 accepted";
   } catch (const spool::Error& e) {
     EXPECT_NE(std::string(e.what()).find("SPOOL_WATCHDOG_MS='0'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("50..600000"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("10..600000"), std::string::npos) << e.what();
   }
 }
 

@@ -183,7 +183,7 @@ TEST(Cli, OptionsNamesAnInvalidValueAndFails) {
   const Result r = spool_cli({"options"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.out.find("now: 0   INVALID"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("error: SPOOL_QUEUE_SLOTS='0' is out of range; accepted: a power of two in 2..65536"),
+  EXPECT_NE(r.out.find("error: SPOOL_QUEUE_SLOTS='0' is out of range; accepted: a power of two in 2..1048576"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("now: 5000\n"), std::string::npos) << r.out;

@@ -36,6 +36,8 @@ struct Settings {
   std::uint32_t persistent_wg = 0;        // 0: backend default
   std::uint32_t park_us = 2000;
   std::uint32_t watchdog_ms = 2000;
+  std::uint32_t startup_ms = 30000;
+  std::uint32_t grace_ms = 2000;
   Autotune autotune = Autotune::race;
   std::optional<std::string> autotune_db;  // unset: autotune::Store::default_path()
   std::vector<std::uint32_t> autotune_wg{64, 32, 128, 16, 256};

@@ -18,32 +18,37 @@ LaunchProfile VkDeviceImpl::calibrate() {
 
   backend::CalibrationSamples s;
   {
-    std::unique_lock lk(mu_);
-    park_locked(lk);
-    run_launches(*k, launch_items, false);  // warm-up
-    for (int i = 0; i < Plan::kRepetitions; ++i) {
-      s.launch_per_item.push_back(run_launches(*k, launch_items, false).wall_ns / Plan::kLaunchItems);
+    std::unique_lock lk(exec_mu());
+    queue_->hold(lk);
+    try {
+      run_launches(*k, launch_items, false);  // warm-up
+      for (int i = 0; i < Plan::kRepetitions; ++i) {
+        s.launch_per_item.push_back(run_launches(*k, launch_items, false).wall_ns / Plan::kLaunchItems);
+      }
+      for (int i = 0; i < Plan::kRepetitions; ++i) {
+        s.record_one.push_back(run_recorded(*k, one, false, false).wall_ns);
+        s.record_many.push_back(run_recorded(*k, record_items, false, false).wall_ns);
+      }
+    } catch (...) {
+      queue_->release(lk);
+      throw;
     }
-    for (int i = 0; i < Plan::kRepetitions; ++i) {
-      s.record_one.push_back(run_recorded(*k, one, false, false).wall_ns);
-      s.record_many.push_back(run_recorded(*k, record_items, false, false).wall_ns);
-    }
+    queue_->release(lk);
   }
 
   // Persistent: a cold start with one item (P + p), then a resident batch.
   auto run_persistent = [&](const std::vector<backend::PackedItem>& it) {
     return backend::run_and_wait([&](backend::Completion done) {
-             push_persistent(*k, backend::ExecRequest{k.get(), it, false}, std::move(done));
-             engine_cv_.notify_all();
+             queue_->submit(*k, it, false, std::move(done));
            })
         .wall_ns;
   };
   for (int i = 0; i < Plan::kPersistentRepetitions; ++i) {
-    park_persistent();
+    queue_->park();
     s.persistent_cold.push_back(run_persistent(one));
     s.persistent_warm_per_item.push_back(run_persistent(queue_items) / Plan::kQueueItems);
   }
-  park_persistent();
+  queue_->park();
   return backend::profile_from_samples(s);
 }
 

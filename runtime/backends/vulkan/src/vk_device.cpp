@@ -7,7 +7,6 @@
 #include "spool/options.hpp"
 #include "spool/vulkan/backend.hpp"
 #include "vk_check.hpp"
-#include "vk_ring.hpp"
 
 namespace spool::vulkan {
 
@@ -77,33 +76,22 @@ void VkDeviceImpl::init() {
     queries_ = OwnedQueryPool(d, q);
   }
 
-  // Persistent queue: power-of-two slots in host-coherent memory.
-  capacity_ = std::bit_ceil(std::max<std::uint32_t>(popts_.slots, 2));
-  ring_ = std::make_shared<VkBufferImpl>(ctx_, ring::kControlBytes + std::uint64_t{capacity_} * ring::kSlotBytes,
-                                         true);
-  ring_words_ = static_cast<std::uint32_t*>(ring_->host_ptr());
-  owners_.resize(capacity_);
+  // Persistent queue: the core's engine over a ring in host-coherent memory.
+  backend::QueueOptions qo = popts_.queue;
+  qo.loop_budget = pd.loop_budget;
+  backend::PersistentQueue::check(qo);
+  ring_ = std::make_shared<VkBufferImpl>(ctx_, backend::PersistentQueue::ring_bytes(qo.capacity), true);
   persistent_pool_ = make_pool(d, fam, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT);
   persistent_cb_ = allocate(d, persistent_pool_.get(), 1)[0];
   persistent_fence_ = make_fence(d, true);
   groups_ = popts_.groups != 0 ? popts_.groups : (info().type == DeviceType::cpu ? 1u : 64u);
-  engine_ = std::thread([this] { engine_main(); });
+  queue_ = std::make_unique<backend::PersistentQueue>(static_cast<std::uint32_t*>(ring_->host_ptr()), qo,
+                                                      static_cast<backend::PersistentDriver&>(*this));
 }
 
 VkDeviceImpl::~VkDeviceImpl() {
-  {
-    std::unique_lock lk(mu_);
-    try {
-      park_locked(lk);
-    } catch (...) {
-    }
-    stop_ = true;
-  }
-  engine_cv_.notify_all();
-  if (engine_.joinable()) engine_.join();
-  // Deliver whatever completed while stopping; fail what never ran.
-  for (auto& [fn, res] : ready_) fn(std::move(res));
-  ready_.clear();
+  // Runs (or reports failed) every accepted persistent item and parks.
+  queue_.reset();
   // A borrowed device may be in use by the application's other queues:
   // only this queue is drained (vkDeviceWaitIdle would race the application).
   if (ctx_->borrowed()) {
@@ -115,7 +103,6 @@ VkDeviceImpl::~VkDeviceImpl() {
     vkDeviceWaitIdle(ctx_->device());
   }
   save_pipeline_cache();
-  hung_keepalive_.clear();  // the device is idle: nothing reads those buffers now
   recorded_cache_.clear();
 }
 
@@ -139,13 +126,13 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view
                                                                 const backend::KernelVariant& v) {
   const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
   const std::string key = std::string(name) + "/" + (v.workgroup_size == 0 ? std::string("default") : std::to_string(wg));
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(cache_mu_);
   if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
   for (const auto& k : kernels::builtin_glsl()) {
     if (k.name == name) {
       auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
                                                  k.launch_spirv, k.persistent_spirv, wg, v.workgroup_size,
-                                                 persistent_wg(), pipeline_cache());
+                                                 persistent_wg(), pipeline_cache(), ctx_->physical().loop_budget);
       impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
@@ -169,7 +156,7 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_spirv(std::string name,
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg, v.workgroup_size,
-                                        persistent_wg(), pipeline_cache());
+                                        persistent_wg(), pipeline_cache(), ctx_->physical().loop_budget);
 }
 
 // On CPU devices (lavapipe) a persistent workgroup is one SIMD row: barriers
@@ -191,8 +178,27 @@ std::string VkDeviceImpl::unsupported_reason(LaunchMode m) const {
 }
 
 bool VkDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
-  std::lock_guard lk(mu_);
-  return resident_ == &k;
+  return queue_->resident(k);
+}
+
+void VkDeviceImpl::park_persistent() { queue_->park(); }
+
+// Runs `run` (launches or recorded) with the persistent kernel parked. A
+// failure while executing ends in a failed result, never an exception: the
+// items were accepted.
+template <class F>
+backend::ExecResult VkDeviceImpl::exclusive(F&& run) {
+  std::unique_lock lk(exec_mu());
+  queue_->hold(lk);  // throws device_lost while a hung kernel holds the queue
+  backend::ExecResult r;
+  try {
+    r = run();
+  } catch (const Error& e) {
+    r = backend::ExecResult{};
+    r.failure = e.what();
+  }
+  queue_->release(lk);
+  return r;
 }
 
 void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
@@ -209,21 +215,22 @@ void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
                       k->desc().persistent_unavailable_reason,
                   "execute", {}, __FILE__, __LINE__);
     }
-    push_persistent(*k, req, std::move(done));
+    if (!supports(LaunchMode::persistent)) {
+      throw Error(Errc::not_supported, "persistent mode: " + unsupported_reason(LaunchMode::persistent), "execute",
+                  {}, __FILE__, __LINE__);
+    }
+    queue_->submit(*k, req.items, req.sequential, std::move(done));
     return;
   }
-  backend::ExecResult r;
-  {
-    std::unique_lock lk(mu_);
-    if (hung_) {
-      throw Error(Errc::device_lost, "the device's persistent kernel is hung; no work can be queued",
-                  "execute", {}, __FILE__, __LINE__);
-    }
-    park_locked(lk);
-    r = mode == LaunchMode::launches ? run_launches(*k, req.items, req.sequential)
-                                     : run_recorded(*k, req.items, req.sequential, true);
+  backend::ExecResult r = exclusive([&] {
+    return mode == LaunchMode::launches ? run_launches(*k, req.items, req.sequential)
+                                        : run_recorded(*k, req.items, req.sequential, true);
+  });
+  if (!r.failure.empty()) {
+    r.items_run = 0;
+    r.items_failed = static_cast<std::uint32_t>(req.items.size());
+    r.failure = "the batch failed while executing; its items may have run partially: " + r.failure;
   }
-  engine_cv_.notify_all();  // park_locked may have readied persistent completions
   done(std::move(r));
 }
 
@@ -275,11 +282,14 @@ class VkBackend final : public backend::Backend {
 PersistentOptions read_persistent_options() {
   const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.slots = s.queue_slots;
+  o.queue.capacity = s.queue_slots;
+  o.queue.park_us = s.park_us;
+  o.queue.watchdog_ms = s.watchdog_ms;
+  o.queue.startup_ms = s.startup_ms;
+  o.queue.grace_ms = s.grace_ms;
   o.groups = s.persistent_groups;
-  o.park_us = s.park_us;
-  o.watchdog_ms = s.watchdog_ms;
   o.workgroup = s.persistent_wg;
+  backend::PersistentQueue::check(o.queue);
   return o;
 }
 

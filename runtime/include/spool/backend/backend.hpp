@@ -51,10 +51,14 @@ struct KernelVariant {
   std::uint32_t workgroup_size = 0;  // 0: the backend's default
 };
 
+// One work item: the body runs for i in [begin, grid). `begin` is 0 for
+// items of a batch; the persistent queue re-runs parts of split items
+// (chunks) with begin > 0 after a recovery.
 struct PackedItem {
   std::uint32_t grid = 0;
   std::uint32_t index = 0;        // index within the batch
   const std::byte* args = nullptr;// KernelDesc::arg_block_size bytes
+  std::uint32_t begin = 0;
 };
 
 struct ExecRequest {
