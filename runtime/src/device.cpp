@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "spool/options.hpp"
+#include "placement.hpp"
 #include "racer.hpp"
+#include "spool/backend/calibration.hpp"
 #include "spool/autotune/store.hpp"
 #include "spool/error.hpp"
 #include "spool/log.hpp"
@@ -37,6 +39,10 @@ options::Settings settings_of(const DeviceOptions& o) {
   if (o.calibrate) s.calibrate = *o.calibrate ? options::Calibrate::always : options::Calibrate::skip;
   return s;
 }
+
+// How far a quick check may stray from a stored profile's per-item costs
+// before the profile is measured again.
+constexpr double kProfileTolerance = 2.0;
 
 AutotuneMode autotune_of(options::Autotune a) {
   switch (a) {
@@ -128,27 +134,47 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
     impl_->attach_cache_dir(slash == std::string::npos ? "." : path.substr(0, slash));
   }
 
+  // A CPU device measures differently depending on the CPUs the process
+  // may use: its profile is stored per placement.
+  autotune::DeviceKey pkey = dkey;
+  const std::string placement = impl_->info().type == DeviceType::cpu ? cpu_placement() : std::string();
+  if (!placement.empty()) pkey.driver_version += " [" + placement + "]";
   LaunchProfile p;
   p.source = "uncalibrated";
   if (cal == options::Calibrate::cached && store) {
     try {
-      if (auto rec = store->load_profile(dkey)) p = from_record(*rec);
+      if (auto rec = store->load_profile(pkey)) p = from_record(*rec);
     } catch (const std::exception& e) {
       log(LogLevel::warn, std::string("cannot read the stored launch profile (") + e.what() + ")");
+    }
+    // A stored profile was measured under another process's conditions:
+    // check it with a few probes per mode before trusting it.
+    if (p.source == "store") {
+      std::string why;
+      const LaunchProfile quick = impl_->calibrate_quick();
+      if (backend::profile_agrees(p, quick, kProfileTolerance, &why)) {
+        p.validation = "stored profile confirmed by a quick check";
+      } else {
+        p.source = "stale";
+        p.validation = "stored profile disagreed with a quick check (" + why + "); recalibrated";
+      }
     }
   }
   if (cal == options::Calibrate::always || (cal == options::Calibrate::cached && p.source != "store")) {
     log(LogLevel::info, "calibrating the launch profile of " + impl_->info().name);
+    const std::string validation = p.validation;
     p = impl_->calibrate();
     p.source = "calibrated";
+    p.validation = validation;
     if (store) {
       try {
-        store->save_profile(dkey, to_record(p));
+        store->save_profile(pkey, to_record(p));
       } catch (const std::exception& e) {
         log(LogLevel::warn, std::string("cannot store the launch profile (") + e.what() + ")");
       }
     }
   }
+  p.placement = placement;
   std::shared_ptr<Racer> racer;
   if (tune != AutotuneMode::off && store) {
     std::vector<std::uint32_t> candidates;
@@ -189,6 +215,7 @@ LaunchProfile Device::profile() const { return dispatcher_->profile(); }
 void Device::recalibrate() {
   LaunchProfile p = impl_->calibrate();
   p.source = "calibrated";
+  if (impl_->info().type == DeviceType::cpu) p.placement = cpu_placement();
   dispatcher_->set_profile(std::move(p));
 }
 

@@ -103,7 +103,12 @@ std::string stale_reason(const CurrentState& now, const autotune::DeviceKey& d, 
   if (spool_version != now.spool_version) add("spool " + spool_version + " != " + now.spool_version);
   const auto dev = now.drivers.find({d.backend, d.uuid, d.name});
   if (dev != now.drivers.end()) {
-    if (d.driver_version != dev->second.first) add("driver " + d.driver_version + " != " + dev->second.first);
+    // Profiles of CPU devices are stored per CPU placement: "<driver> [<placement>]"
+    // (runtime/src/device.cpp); any placement of the current driver is current.
+    const std::string& now_driver = dev->second.first;
+    const bool same_driver = d.driver_version == now_driver ||
+                             d.driver_version.rfind(now_driver + " [", 0) == 0;
+    if (!same_driver) add("driver " + d.driver_version + " != " + now_driver);
     if (d.api_version != dev->second.second) add("api " + d.api_version + " != " + dev->second.second);
   }
   if (k != nullptr) {

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "autotune_access.hpp"
 #include "cli.hpp"
 #include "device_access.hpp"
 #include "text.hpp"
@@ -22,37 +23,59 @@ struct CalibrateArgs {
   bool no_store = false;
 };
 
+// Stores through the runtime's own path (the device opened with calibrate =
+// always and a store), so the key is exactly the one a later device open
+// looks up (device + driver + CPU placement + Spool version); then checks
+// that the row is there, since the runtime only logs a failed store.
+bool profile_stored(const std::string& db, const DeviceInfo& info, std::int64_t since_unix) {
+  if (db.empty() || db == ":memory:") return false;
+  StoreSnapshot snap(db);
+  const autotune::DeviceKey k = device_key(info);
+  for (const auto& r : snap.store().list_profiles()) {
+    const bool same_device = r.device.backend == k.backend && r.device.uuid == k.uuid && r.device.name == k.name;
+    const bool same_driver = r.device.driver_version == k.driver_version ||
+                             r.device.driver_version.rfind(k.driver_version + " [", 0) == 0;
+    if (same_device && same_driver && r.spool_version == autotune::spool_version() &&
+        r.profile.measured_at_unix >= since_unix) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int run_calibrate(Context& ctx, const CalibrateArgs& a) {
   Runtime rt = quiet_runtime();
   const std::size_t index = pick_device(rt, a.device);
-  const DeviceInfo& info = rt.devices()[index].info;
-  ctx.err << "calibrating device " << index << ": " << info.name << " (" << to_string(info.backend)
-          << ", " << info.driver_version << ")\n";
-  auto dev = rt.open(index);
+  const DeviceInfo info = rt.devices()[index].info;
+  ctx.err << "calibrating device " << index << ": " << info.name << " (" << to_string(info.backend) << ", "
+          << info.driver_version << ")\n";
   ctx.err << "  measuring launches, recorded replays and the persistent queue ..." << std::flush;
   const auto t0 = std::chrono::steady_clock::now();
-  const LaunchProfile p = dev->impl().calibrate();
+  LaunchProfile p;
+  std::string stored_in;
+  if (a.no_store || ctx.db_path == ":memory:") {
+    auto dev = rt.open(index);
+    p = dev->impl().calibrate();
+  } else {
+    RuntimeOptions ro;
+    ro.device_options.calibrate = true;
+    ro.device_options.autotune = "frozen";  // opens the store, races and records nothing
+    ro.device_options.autotune_db = ctx.db_path;
+    ro.device_options.telemetry_path = std::string();
+    const std::int64_t since =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    Runtime store_rt = make_runtime(ro);
+    auto dev = store_rt.open(index);
+    p = dev->profile();
+    dev.reset();
+    if (!profile_stored(ctx.db_path, info, since)) {
+      throw std::runtime_error("the profile was measured but could not be stored in '" + ctx.db_path +
+                               "' (the log says why)");
+    }
+    stored_in = ctx.db_path;
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ctx.err << " done in " << fixed(secs, 2) << " s\n";
-
-  std::string stored_in;
-  if (!a.no_store) {
-    std::string warning;
-    auto store = autotune::Store::open(ctx.db_path, &warning);
-    if (!warning.empty()) throw std::runtime_error(warning);
-    autotune::LaunchProfileRecord r;
-    r.launch_ns = p.launch_ns;
-    r.record_setup_ns = p.record_setup_ns;
-    r.replay_ns = p.replay_ns;
-    r.persistent_setup_ns = p.persistent_setup_ns;
-    r.queue_item_ns = p.queue_item_ns;
-    r.samples = p.samples;
-    r.measured_at_unix =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    store->save_profile(device_key(info), r);
-    stored_in = store->path();
-  }
 
   if (a.json) {
     nlohmann::ordered_json j;
@@ -82,7 +105,7 @@ int run_calibrate(Context& ctx, const CalibrateArgs& a) {
          "each item through the persistent queue"});
   t.print(ctx.out, "  ");
   if (stored_in.empty()) {
-    ctx.out << "not stored (--no-store)\n";
+    ctx.out << "not stored (" << (a.no_store ? "--no-store" : "--db :memory:") << ")\n";
   } else {
     ctx.out << "stored in " << stored_in << " (used at device open with SPOOL_CALIBRATE=auto)\n";
   }

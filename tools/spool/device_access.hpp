@@ -19,9 +19,9 @@ Runtime quiet_runtime();
 // else the best device). Throws spool::Error when there is none.
 std::size_t pick_device(const Runtime& rt, const std::optional<std::string>& selector);
 
-// The autotune store's key of a device. Must match the runtime's own mapping
-// (runtime/src/device.cpp); tests/tools check that a profile stored by
-// `spool calibrate` is the one a device opened later loads.
+// The autotune store's key of a device (runtime/src/device.cpp maps it the
+// same way; for the launch profile of a CPU device the runtime appends the
+// CPU placement to driver_version: "<driver> [<placement>]").
 autotune::DeviceKey device_key(const DeviceInfo& info);
 
 }  // namespace spool::cli

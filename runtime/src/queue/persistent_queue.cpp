@@ -240,10 +240,10 @@ void PersistentQueue::credit_locked(const Owner& o, bool ok, bool fallback, std:
     if (t.result.failure.empty()) t.result.failure = "item " + std::to_string(o.pos) + ": " + std::string(why);
   }
   if (fallback) t.flags[o.pos] |= Tracker::kFallback;
-  if (o.last_chunk) settle_item_locked(t, o.pos, std::string(why));
+  if (o.last_chunk) settle_item_locked(t, o.pos, why);
 }
 
-void PersistentQueue::settle_item_locked(Tracker& t, std::uint32_t pos, const std::string& why) {
+void PersistentQueue::settle_item_locked(Tracker& t, std::uint32_t pos, std::string_view why) {
   bool ok = (t.flags[pos] & Tracker::kBad) == 0;
   if (ok && t.chain_broken) {
     ok = false;
@@ -254,7 +254,7 @@ void PersistentQueue::settle_item_locked(Tracker& t, std::uint32_t pos, const st
     if ((t.flags[pos] & Tracker::kFallback) != 0) ++t.result.fallback_items;
   } else {
     ++t.result.items_failed;
-    if (t.result.failure.empty()) t.result.failure = "item " + std::to_string(pos) + ": " + why;
+    if (t.result.failure.empty()) t.result.failure = "item " + std::to_string(pos) + ": " + std::string(why);
     if (t.sequential && !t.chain_broken) {
       t.chain_broken = true;
       t.chain_why = "item " + std::to_string(pos) + " of this sequential batch failed";

@@ -186,10 +186,16 @@ void VkDeviceImpl::park_persistent() { queue_->park(); }
 // Runs `run` (launches or recorded) with the persistent kernel parked. A
 // failure while executing ends in a failed result, never an exception: the
 // items were accepted.
+// The time spent parking is part of the batch's wall time, and reported
+// on its own (parked_ns) so the launch model can tell the two apart.
 template <class F>
 backend::ExecResult VkDeviceImpl::exclusive(F&& run) {
+  const auto t0 = std::chrono::steady_clock::now();
   std::unique_lock lk(exec_mu());
+  const bool was_resident = queue_->resident_locked();
   queue_->hold(lk);  // throws device_lost while a hung kernel holds the queue
+  const double parked =
+      was_resident ? std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() : 0.0;
   backend::ExecResult r;
   try {
     r = run();
@@ -198,6 +204,8 @@ backend::ExecResult VkDeviceImpl::exclusive(F&& run) {
     r.failure = e.what();
   }
   queue_->release(lk);
+  r.parked_ns = parked;
+  r.wall_ns += parked;
   return r;
 }
 

@@ -14,6 +14,7 @@
 
 #include "spool/alloc/pool_allocator.hpp"
 #include "spool/backend/backend.hpp"
+#include "spool/backend/calibration.hpp"
 #include "spool/backend/persistent_queue.hpp"
 #include "vk_buffer.hpp"
 #include "vk_context.hpp"
@@ -55,6 +56,7 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
   bool persistent_resident(const backend::KernelImpl& k) const noexcept override;
   void execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) override;
   LaunchProfile calibrate() override;
+  LaunchProfile calibrate_quick() override;
   void park_persistent() override;
   void attach_cache_dir(const std::string& dir) override;
 
@@ -73,6 +75,7 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
     return app_cache_ != VK_NULL_HANDLE ? app_cache_ : pipeline_cache_.get();
   }
   void check_items(const VkKernelImpl& k, std::span<const backend::PackedItem> items) const;
+  LaunchProfile calibrate(const backend::CalibrationRun& plan);  // vk_calibrate.cpp
 
   // ---- vk_persistent.cpp: the persistent queue's driver (callers hold exec_mu()) ----
   void launch(const backend::KernelImpl& k, bool fresh) override;

@@ -75,6 +75,7 @@ struct ExecResult {
   bool watchdog_fired = false;
   std::uint32_t fallback_items = 0;
   bool was_resident = false;   // persistent: the kernel was already running
+  double parked_ns = 0;        // launches/recorded: time spent parking a resident persistent kernel first
   std::string failure;
 };
 
@@ -119,6 +120,9 @@ class DeviceImpl {
 
   // Measures the launch profile under the conditions the process runs in.
   virtual LaunchProfile calibrate() = 0;
+  // A few probes per mode (well under 50 ms): how a stored profile is
+  // checked before it is trusted. Backends without one measure fully.
+  virtual LaunchProfile calibrate_quick() { return calibrate(); }
   // Stops a resident persistent kernel (waits for it to exit).
   virtual void park_persistent() = 0;
 };

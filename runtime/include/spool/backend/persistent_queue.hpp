@@ -113,6 +113,8 @@ class PersistentQueue {
   // Parks the resident kernel now and waits until it stopped.
   void park();
   bool resident(const KernelImpl& k) const;
+  // Whether any kernel is resident; the caller holds mutex().
+  bool resident_locked() const noexcept { return state_ == State::running; }
   // Whether a hung kernel keeps the device busy (polls the driver).
   bool hung();
   QueueStats stats() const;
@@ -145,7 +147,7 @@ class PersistentQueue {
   void reap_locked();
   // One chunk finished (`ok`), failed (`why`), or ran by launches (`fallback`).
   void credit_locked(const Owner& o, bool ok, bool fallback, std::string_view why);
-  void settle_item_locked(Tracker& t, std::uint32_t pos, const std::string& why);
+  void settle_item_locked(Tracker& t, std::uint32_t pos, std::string_view why);
   void pump_locked();                // publish pending items, launch or switch kernels
   bool publish_one_locked(Tracker& t);
   void launch_locked(const KernelImpl& k, bool fresh);
