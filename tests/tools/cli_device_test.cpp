@@ -108,15 +108,22 @@ TEST_F(CliDevice, CalibrateStoresTheProfileThatTheNextDeviceOpenLoads) {
   EXPECT_GT(launch_ns, 0);
   EXPECT_EQ(doc["stored_in"], db());
 
-  // A device opened with SPOOL_CALIBRATE=auto uses exactly that profile.
+  // A device opened with SPOOL_CALIBRATE=auto finds that profile: it uses
+  // it, or (when its quick check disagrees, as it may on a loaded machine)
+  // says so and measures again. Either way the lookup found the row.
   spool::RuntimeOptions o;
   o.device_options.autotune = "off";
   o.device_options.autotune_db = db();
   o.device_options.telemetry_path = std::string();
   auto rt = spool::make_runtime(o);
   auto dev = rt.open_default();
-  EXPECT_EQ(dev->profile().source, "store");
-  EXPECT_DOUBLE_EQ(dev->profile().launch_ns, launch_ns);
+  const auto p = dev->profile();
+  if (p.source == "store") {
+    EXPECT_DOUBLE_EQ(p.launch_ns, launch_ns);
+  } else {
+    EXPECT_NE(p.validation.find("stored profile disagreed with a quick check"), std::string::npos)
+        << "source " << p.source << ", validation '" << p.validation << "': the stored profile was not found";
+  }
 
   const Result text = spool_cli({"--db", db(), "calibrate", "--no-store"});
   EXPECT_EQ(text.rc, 0) << text.err;

@@ -73,7 +73,7 @@ int run_run(Context& ctx, const RunArgs& a) {
   }
   const LaunchProfile p = dev->profile();
   ctx.out << "device " << index << ": " << dev->name() << " (" << to_string(dev->backend())
-          << "), launch profile: " << p.source << "\n";
+          << "), launch profile: " << p.source << (p.validation.empty() ? "" : " (" + p.validation + ")") << "\n";
   ctx.out << "batch " << v.batch_id << ": " << v.kernel << " " << v.variant << ", " << v.items << " items x "
           << a.grid << " invocations; " << s.what << "\n";
   Table t({"", ""});
