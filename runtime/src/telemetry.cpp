@@ -73,6 +73,7 @@ std::string to_json(const Verdict& v) {
   o["measured_ns"] = number(v.measured_ns);
   o["kernel_ns_per_item"] = number(v.kernel_ns_per_item);
   o["first_use_ns"] = number(v.first_use_ns);
+  o["parked_ns"] = number(v.parked_ns);
   o["resident"] = v.persistent_was_resident;
   o["items_run"] = v.items_run;
   o["items_failed"] = v.items_failed;

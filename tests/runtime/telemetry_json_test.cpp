@@ -40,7 +40,7 @@ const Field kFields[] = {
     {"items", T::unsigned_int},          {"max_grid", T::unsigned_int}, {"sequential", T::boolean},
     {"mode", T::string},                 {"forced", T::boolean},       {"exploration", T::boolean},
     {"predicted_ns", T::object},         {"measured_ns", T::number},   {"kernel_ns_per_item", T::number},
-    {"first_use_ns", T::number},         {"resident", T::boolean},     {"items_run", T::unsigned_int},
+    {"first_use_ns", T::number},         {"parked_ns", T::number},     {"resident", T::boolean},     {"items_run", T::unsigned_int},
     {"items_failed", T::unsigned_int},   {"watchdog", T::boolean},     {"fallback_items", T::unsigned_int},
     {"race_role", T::string},            {"race_verdict", T::string},  {"race_baseline", T::string},
     {"race_speculative", T::string},     {"race_baseline_n", T::unsigned_int},

@@ -53,6 +53,7 @@ TEST(TelemetryReader, ReadsBackEveryFieldTheRuntimeWrites) {
   v.forced = true;
   v.exploration = false;
   v.first_use_ns = 777;
+  v.parked_ns = 55;
   v.predicted_ns[1] = -1;
   v.race_role = "speculative";
   v.race_verdict = "adopt";
@@ -72,6 +73,7 @@ TEST(TelemetryReader, ReadsBackEveryFieldTheRuntimeWrites) {
   EXPECT_TRUE(e.forced);
   EXPECT_DOUBLE_EQ(e.measured_ns, 12'345.5);
   EXPECT_DOUBLE_EQ(e.first_use_ns, 777);
+  EXPECT_DOUBLE_EQ(e.parked_ns, 55);
   EXPECT_DOUBLE_EQ(e.predicted_ns[0], 20'000);
   EXPECT_LT(e.predicted_ns[1], 0);  // null: unavailable
   EXPECT_EQ(e.race_verdict, "adopt");

@@ -166,6 +166,7 @@ TelemetryEvent decode(const json& o) {
   e.measured_ns = num(o, "measured_ns", 0);
   e.kernel_ns_per_item = num(o, "kernel_ns_per_item", 0);
   e.first_use_ns = num(o, "first_use_ns", 0);
+  e.parked_ns = num(o, "parked_ns", 0);
   e.resident = boolean(o, "resident");
   e.items_run = u64(o, "items_run");
   e.items_failed = u64(o, "items_failed");

@@ -28,7 +28,7 @@ struct TelemetryEvent {
   LaunchMode mode = LaunchMode::launches;
   bool forced = false, exploration = false;
   std::array<double, 3> predicted_ns{-1, -1, -1};  // < 0: unavailable (null)
-  double measured_ns = 0, kernel_ns_per_item = 0, first_use_ns = 0;
+  double measured_ns = 0, kernel_ns_per_item = 0, first_use_ns = 0, parked_ns = 0;
   bool resident = false;
   std::uint64_t items_run = 0, items_failed = 0;
   bool watchdog = false;

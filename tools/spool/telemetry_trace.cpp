@@ -31,6 +31,7 @@ json args_of(const TelemetryEvent& e) {
   a["measured_us"] = e.measured_ns / 1000.0;
   a["queue_wait_us"] = e.queue_ns() / 1000.0;
   a["first_use_us"] = e.first_use_ns / 1000.0;
+  a["parked_us"] = e.parked_ns / 1000.0;
   a["resident"] = e.resident;
   a["items_run"] = e.items_run;
   a["items_failed"] = e.items_failed;
