@@ -8,11 +8,10 @@ PKGS=(
   g++ cmake make ninja-build pkg-config git
   libvulkan-dev vulkan-tools mesa-vulkan-drivers glslc
   spirv-cross libspirv-cross-c-shared-dev
-  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libsqlite3-dev sqlite3 nlohmann-json3-dev
-  libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev libcli11-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev gnuplot-nox
+  libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
   valgrind binutils
-  libcli11-dev
 )
 
 missing=()

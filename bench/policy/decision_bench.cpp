@@ -6,9 +6,13 @@
 
 #include <benchmark/benchmark.h>
 
+#include <CLI/CLI.hpp>
+
 #include <array>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -62,4 +66,25 @@ BENCHMARK(BM_EvaluateSpeculation);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// The command line: --help lists this program's own usage (CLI11, like every
+// Spool sample and benchmark); everything else goes to Google Benchmark.
+int main(int argc, char** argv) {
+  CLI::App cli{"Cost of the per-batch decisions (launch mode, speculation verdict), in ns.", "bench_policy"};
+  cli.allow_extras();
+  cli.footer("Other arguments go to Google Benchmark, e.g. --benchmark_filter=REGEX,\n"
+             "--benchmark_repetitions=N, --benchmark_format=json, --benchmark_list_tests.");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
+  std::vector<std::string> rest = cli.remaining();
+  std::vector<char*> args{argv[0]};
+  for (auto& a : rest) args.push_back(a.data());
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -2,8 +2,6 @@
 #include "spool/device.hpp"
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -15,81 +13,62 @@
 #include "spool/backend/calibration.hpp"
 #include "spool/autotune/store.hpp"
 #include "spool/error.hpp"
+#include "spool/log.hpp"
 #include "spool/runtime.hpp"
 
 namespace spool {
 
 namespace {
 
-std::optional<LaunchMode> parse_force(const DeviceOptions& o) {
-  std::optional<std::string> s = o.force_mode ? o.force_mode : options::get_set("SPOOL_MODE");
-  if (!s) return std::nullopt;
-  LaunchMode m{};
-  if (!policy::parse_launch_mode(*s, m)) {
-    SPOOL_THROW(Errc::invalid_argument,
-                "SPOOL_MODE='" + *s + "' is not one of launches, recorded, persistent");
+// The SPOOL_* environment with the DeviceOptions given in code on top; both
+// go through the one options table, so a bad value is the same clear error.
+options::Settings settings_of(const DeviceOptions& o) {
+  options::Settings s = options::from_environment();
+  if (o.force_mode) {
+    options::apply(s, "SPOOL_MODE", *o.force_mode, "DeviceOptions::force_mode (SPOOL_MODE)");
   }
-  return m;
+  if (o.autotune) {
+    options::apply(s, "SPOOL_AUTOTUNE", *o.autotune, "DeviceOptions::autotune (SPOOL_AUTOTUNE)");
+  }
+  if (o.autotune_db) s.autotune_db = *o.autotune_db;
+  if (o.autotune_wg) {
+    options::apply(s, "SPOOL_AUTOTUNE_WG", *o.autotune_wg,
+                   "DeviceOptions::autotune_wg (SPOOL_AUTOTUNE_WG)");
+  }
+  if (o.telemetry_path) s.telemetry = *o.telemetry_path;
+  if (o.calibrate) s.calibrate = *o.calibrate ? options::Calibrate::always : options::Calibrate::skip;
+  return s;
 }
-
-enum class Calibration { skip, always, cached };
 
 // How far a quick check may stray from a stored profile's per-item costs
 // before the profile is measured again.
 constexpr double kProfileTolerance = 2.0;
 
-Calibration calibration_of(const DeviceOptions& o) {
-  if (o.calibrate) return *o.calibrate ? Calibration::always : Calibration::skip;
-  const std::string v = options::get("SPOOL_CALIBRATE");
-  if (v == "0" || v == "off") return Calibration::skip;
-  if (v == "1" || v == "always") return Calibration::always;
-  if (v == "auto") return Calibration::cached;
-  SPOOL_THROW(Errc::invalid_argument, "SPOOL_CALIBRATE='" + v + "' is not one of auto, always, 0");
-}
-
-AutotuneMode autotune_of(const DeviceOptions& o) {
-  const std::string v = o.autotune ? *o.autotune : options::get("SPOOL_AUTOTUNE");
-  if (v == "off") return AutotuneMode::off;
-  if (v == "race") return AutotuneMode::race;
-  if (v == "frozen") return AutotuneMode::frozen;
-  SPOOL_THROW(Errc::invalid_argument, "SPOOL_AUTOTUNE='" + v + "' is not one of off, race, frozen");
+AutotuneMode autotune_of(options::Autotune a) {
+  switch (a) {
+    case options::Autotune::off: return AutotuneMode::off;
+    case options::Autotune::race: return AutotuneMode::race;
+    case options::Autotune::frozen: return AutotuneMode::frozen;
+  }
+  return AutotuneMode::off;
 }
 
 // Opens the autotune store. A corrupt file has been renamed aside by the
 // store (the warning says where); any other failure is reported and the
 // runtime goes on with an in-memory store.
-std::shared_ptr<autotune::Store> open_store(const DeviceOptions& o) {
-  std::string path = o.autotune_db ? *o.autotune_db : options::get("SPOOL_AUTOTUNE_DB");
+std::shared_ptr<autotune::Store> open_store(const options::Settings& s) {
+  std::string path = s.autotune_db.value_or(std::string());
   if (path.empty()) path = autotune::Store::default_path();
   std::string warning;
   try {
-    std::shared_ptr<autotune::Store> s = autotune::Store::open(path, &warning);
-    if (!warning.empty()) std::fprintf(stderr, "spool: autotune store: %s\n", warning.c_str());
-    return s;
+    std::shared_ptr<autotune::Store> st = autotune::Store::open(path, &warning);
+    if (!warning.empty()) log(LogLevel::warn, "autotune store: " + warning);
+    return st;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "spool: autotune store '%s' unusable (%s); using an in-memory store\n",
-                 path.c_str(), e.what());
+    log(LogLevel::warn, "autotune store '" + path + "' unusable (" + e.what() +
+                            "); using an in-memory store");
     return autotune::Store::open(":memory:");
   }
-}
-
-std::vector<std::uint32_t> parse_candidates(const DeviceOptions& o) {
-  const std::string v = o.autotune_wg ? *o.autotune_wg : options::get("SPOOL_AUTOTUNE_WG");
-  std::vector<std::uint32_t> out;
-  std::size_t pos = 0;
-  while (pos <= v.size()) {
-    const std::size_t comma = std::min(v.find(',', pos), v.size());
-    const std::string item = v.substr(pos, comma - pos);
-    char* end = nullptr;
-    const unsigned long x = std::strtoul(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || x == 0 || x > 65536) {
-      SPOOL_THROW(Errc::invalid_argument, "SPOOL_AUTOTUNE_WG='" + v +
-                                              "' must be a comma-separated list of workgroup sizes (1..65536)");
-    }
-    out.push_back(static_cast<std::uint32_t>(x));
-    pos = comma + 1;
-  }
-  return out;
 }
 
 autotune::DeviceKey device_key(const DeviceInfo& i) {
@@ -143,11 +122,11 @@ std::vector<std::uint32_t> read_spirv(const std::string& path) {
 
 Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& opts)
     : impl_(std::move(impl)) {
-  const auto force = parse_force(opts);
-  const Calibration cal = calibration_of(opts);
-  const AutotuneMode tune = autotune_of(opts);
+  const options::Settings set = settings_of(opts);
+  const options::Calibrate cal = set.calibrate;
+  const AutotuneMode tune = autotune_of(set.autotune);
   std::shared_ptr<autotune::Store> store;
-  if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts);
+  if (tune != AutotuneMode::off || cal == options::Calibrate::cached) store = open_store(set);
   const autotune::DeviceKey dkey = device_key(impl_->info());
   if (store && !store->in_memory()) {
     const std::string path = store->path();
@@ -162,11 +141,11 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   if (!placement.empty()) pkey.driver_version += " [" + placement + "]";
   LaunchProfile p;
   p.source = "uncalibrated";
-  if (cal == Calibration::cached && store) {
+  if (cal == options::Calibrate::cached && store) {
     try {
       if (auto rec = store->load_profile(pkey)) p = from_record(*rec);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "spool: cannot read the stored launch profile (%s)\n", e.what());
+      log(LogLevel::warn, std::string("cannot read the stored launch profile (") + e.what() + ")");
     }
     // A stored profile was measured under another process's conditions:
     // check it with a few probes per mode before trusting it.
@@ -182,7 +161,8 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
       }
     }
   }
-  if (cal == Calibration::always || (cal == Calibration::cached && p.source != "store")) {
+  if (cal == options::Calibrate::always || (cal == options::Calibrate::cached && p.source != "store")) {
+    log(LogLevel::info, "calibrating the launch profile of " + impl_->info().name);
     const std::string validation = p.validation;
     p = impl_->calibrate();
     p.source = "calibrated";
@@ -191,7 +171,7 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
       try {
         store->save_profile(pkey, to_record(p));
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "spool: cannot store the launch profile (%s)\n", e.what());
+        log(LogLevel::warn, std::string("cannot store the launch profile (") + e.what() + ")");
       }
     }
   }
@@ -199,7 +179,7 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   std::shared_ptr<Racer> racer;
   if (tune != AutotuneMode::off && store) {
     std::vector<std::uint32_t> candidates;
-    for (std::uint32_t wg : parse_candidates(opts)) {
+    for (std::uint32_t wg : set.autotune_wg) {
       if (wg <= impl_->info().limits.max_workgroup_size) candidates.push_back(wg);
     }
     backend::DeviceImpl* dev = impl_.get();
@@ -210,10 +190,17 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
         },
         std::move(candidates));
   }
-  dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, force, std::move(racer));
-  std::optional<std::string> tpath =
-      opts.telemetry_path ? opts.telemetry_path : options::get_set("SPOOL_TELEMETRY");
-  if (tpath && !tpath->empty()) dispatcher_->add_sink(std::make_shared<JsonLinesSink>(*tpath));
+  dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, set.mode, std::move(racer));
+  if (set.telemetry && !set.telemetry->empty()) {
+    // Telemetry is an observer: a path it cannot write is a warning, and the
+    // application keeps running without it.
+    try {
+      dispatcher_->add_sink(std::make_shared<JsonLinesSink>(*set.telemetry));
+    } catch (const Error& e) {
+      log(LogLevel::warn, "telemetry disabled: cannot open '" + *set.telemetry +
+                              "' for appending (" + e.native() + ")");
+    }
+  }
 }
 
 Device::~Device() {

@@ -2,6 +2,7 @@
 // observe (model, telemetry), complete the handle.
 #include "spool/dispatcher.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +18,14 @@
 #include "spool/telemetry.hpp"
 
 namespace spool {
+
+namespace {
+std::uint64_t monotonic_ns() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+}  // namespace
 
 namespace detail {
 
@@ -129,6 +138,7 @@ void Dispatcher::add_sink(std::shared_ptr<TelemetrySink> sink) {
 
 Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   Impl& I = *impl_;
+  const std::uint64_t submitted = monotonic_ns();
   if (batch.size() > 0xffffffffu) SPOOL_THROW(Errc::invalid_argument, "batch larger than 2^32-1 items");
   const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
   // Autotune: the variant this batch runs (the stored winner, or a side of a
@@ -150,6 +160,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   auto st = std::make_shared<detail::SubmissionState>(std::move(batch));
   Verdict& v = st->verdict;
   v.batch_id = I.next_id.fetch_add(1, std::memory_order_relaxed);
+  v.submit_ns = submitted;
   v.unix_time_us = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -193,6 +204,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   }
 
   if (n == 0) {
+    v.start_ns = v.end_ns = monotonic_ns();
     st->done = true;
     I.publish(v);
     return Submission(st);
@@ -209,6 +221,10 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   // The state (and the variant) are kept alive by the completion until it runs.
   I.dev.execute(mode, req, [impl, st, key, mode, n, race, run_kernel](backend::ExecResult&& r) {
     Verdict& out = st->verdict;
+    // wall_ns runs from the start of execution to completion (ExecResult).
+    out.end_ns = monotonic_ns();
+    const auto wall = r.wall_ns > 0 ? static_cast<std::uint64_t>(r.wall_ns) : 0;
+    out.start_ns = std::max(out.submit_ns, out.end_ns > wall ? out.end_ns - wall : 0);
     out.measured_ns = r.wall_ns;
     out.items_run = r.items_run;
     out.items_failed = r.items_failed;

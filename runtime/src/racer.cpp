@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "spool/log.hpp"
 #include "spool/policy/speculation.hpp"
 
 namespace spool {
@@ -41,7 +41,8 @@ Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device,
 void Racer::report(const std::exception& e) {
   if (reported_) return;
   reported_ = true;
-  std::fprintf(stderr, "spool: autotune: %s (the batch ran as requested; later autotune errors are not shown)\n", e.what());
+  log(LogLevel::warn, std::string("autotune: ") + e.what() +
+                          " (the batch ran as requested; later autotune errors are not shown)");
 }
 
 // A variant this device cannot build (e.g. too large a workgroup) is skipped.

@@ -49,8 +49,8 @@ class Racer {
         Loader loader, std::vector<std::uint32_t> candidates);
 
   // Which variant this batch runs. Never throws: a failing store or loader
-  // makes the batch run as requested; the first such failure is reported on
-  // stderr (racing is an optimisation: it must not fail the user's batch).
+  // makes the batch run as requested; the first such failure is reported
+  // through the log (racing is an optimisation: it must not fail the user's batch).
   RacePick pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid);
   struct Outcome {
     std::string verdict;  // "keep_racing" | "adopt" | "reject" | "" (not racing)

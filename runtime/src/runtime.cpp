@@ -7,6 +7,7 @@
 
 #include "spool/options.hpp"
 #include "spool/error.hpp"
+#include "spool/log.hpp"
 
 namespace spool {
 
@@ -32,12 +33,20 @@ std::string lower(std::string s) {
 
 Runtime::Runtime(std::vector<std::unique_ptr<backend::Backend>> backends, RuntimeOptions options)
     : backends_(std::move(backends)), options_(std::move(options)) {
+  // Every SPOOL_* value is checked here, before any device work: a bad one
+  // is a spool::Error naming it, whichever code would have read it.
+  options::Settings env = options::from_environment();
+  if (options_.device) {
+    options::apply(env, "SPOOL_DEVICE", *options_.device, "RuntimeOptions::device (SPOOL_DEVICE)");
+  }
   for (std::size_t b = 0; b < backends_.size(); ++b) {
     std::string why;
     const auto infos = backends_[b]->enumerate(&why);
     if (infos.empty()) {
       notes_.push_back(std::string(to_string(backends_[b]->kind())) + ": " +
                        (why.empty() ? "no devices" : why));
+      // Expected on machines without that API (no CUDA driver): not a warning.
+      log(LogLevel::info, notes_.back());
     }
     for (std::size_t i = 0; i < infos.size(); ++i) devices_.push_back({infos[i], b, i});
   }
@@ -57,7 +66,7 @@ std::size_t Runtime::select(const std::string& selector) const {
   const bool numeric = !selector.empty() &&
                        std::all_of(selector.begin(), selector.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
   if (numeric) {
-    const auto i = std::stoull(selector);
+    const auto i = selector.size() > 9 ? devices_.size() : std::stoull(selector);
     if (i >= devices_.size()) {
       SPOOL_THROW(Errc::invalid_argument, "device index " + selector + " out of range (" +
                                               std::to_string(devices_.size()) + " devices)");
@@ -85,7 +94,7 @@ std::shared_ptr<Device> Runtime::open(std::size_t index) {
 }
 
 std::shared_ptr<Device> Runtime::open_default() {
-  std::optional<std::string> sel = options_.device ? options_.device : options::get_set("SPOOL_DEVICE");
+  std::optional<std::string> sel = options_.device ? options_.device : options::from_environment().device;
   if (devices_.empty()) {
     std::string why;
     for (const auto& n : notes_) why += (why.empty() ? "" : "; ") + n;

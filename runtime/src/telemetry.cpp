@@ -1,132 +1,130 @@
-// Verdict telemetry: JSON Lines. Field by field in docs/telemetry.md.
+// Verdict telemetry: JSON Lines written with nlohmann-json. Field by field in
+// docs/telemetry.md.
 #include "spool/telemetry.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "spool/error.hpp"
+#include "spool/log.hpp"
 
 namespace spool {
 
 namespace {
 
-void put_string(std::string& o, const char* key, const std::string& v) {
-  o += '"';
-  o += key;
-  o += "\":\"";
-  for (char c : v) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          o += buf;
-        } else {
-          o += c;
-        }
-    }
-  }
-  o += "\",";
-}
+using json = nlohmann::ordered_json;  // fields keep their documented order
 
-void put_number(std::string& o, const char* key, double v) {
-  char buf[64];
-  if (!std::isfinite(v)) {
-    std::snprintf(buf, sizeof buf, "\"%s\":null,", key);
-  } else {
-    std::snprintf(buf, sizeof buf, "\"%s\":%.1f,", key, v);
-  }
-  o += buf;
-}
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-void put_uint(std::string& o, const char* key, std::uint64_t v) {
-  o += '"';
-  o += key;
-  o += "\":";
-  o += std::to_string(v);
-  o += ',';
-}
-
-void put_bool(std::string& o, const char* key, bool v) {
-  o += '"';
-  o += key;
-  o += "\":";
-  o += v ? "true" : "false";
-  o += ',';
+std::string make_run_id() {
+  std::random_device rd;
+  const std::uint64_t hi = rd(), lo = rd();
+  const std::uint64_t mix =
+      ((hi << 32) | lo) ^ static_cast<std::uint64_t>(::getpid()) ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(mix));
+  return buf;
 }
 
 }  // namespace
 
-std::string to_json(const Verdict& v) {
-  std::string o = "{";
-  put_uint(o, "batch", v.batch_id);
-  put_uint(o, "time_us", static_cast<std::uint64_t>(v.unix_time_us));
-  put_string(o, "device", v.device);
-  put_string(o, "backend", v.backend);
-  put_string(o, "kernel", v.kernel);
-  put_string(o, "variant", v.variant);
-  put_uint(o, "items", v.items);
-  put_uint(o, "max_grid", v.max_grid);
-  put_bool(o, "sequential", v.sequential);
-  put_string(o, "mode", std::string(policy::to_string(v.mode)));
-  put_bool(o, "forced", v.forced);
-  o += "\"predicted_ns\":{";
-  for (std::size_t m = 0; m < 3; ++m) {
-    char buf[64];
-    const char* name = policy::to_string(static_cast<LaunchMode>(m)).data();
-    if (v.predicted_ns[m] < 0) {
-      std::snprintf(buf, sizeof buf, "\"%s\":null%s", name, m < 2 ? "," : "");
-    } else {
-      std::snprintf(buf, sizeof buf, "\"%s\":%.1f%s", name, v.predicted_ns[m], m < 2 ? "," : "");
-    }
-    o += buf;
-  }
-  o += "},";
-  put_number(o, "measured_ns", v.measured_ns);
-  put_number(o, "kernel_ns_per_item", v.kernel_ns_per_item);
-  put_bool(o, "resident", v.persistent_was_resident);
-  put_uint(o, "items_run", v.items_run);
-  put_uint(o, "items_failed", v.items_failed);
-  put_bool(o, "watchdog", v.watchdog_fired);
-  put_uint(o, "fallback_items", v.fallback_items);
-  put_string(o, "race_role", v.race_role);
-  put_string(o, "race_verdict", v.race_verdict);
-  put_string(o, "race_baseline", v.race_baseline);
-  put_string(o, "race_speculative", v.race_speculative);
-  put_uint(o, "race_baseline_n", v.race_baseline_count);
-  put_uint(o, "race_speculative_n", v.race_speculative_count);
-  put_number(o, "race_baseline_mean_ns", v.race_baseline_mean_ns);
-  put_number(o, "race_speculative_mean_ns", v.race_speculative_mean_ns);
-  put_string(o, "failure", v.failure);
-  o.back() = '}';
-  return o;
+std::string_view telemetry_run_id() noexcept {
+  static const std::string id = make_run_id();
+  return id;
 }
 
-JsonLinesSink::JsonLinesSink(const std::string& path) {
-  f_ = std::fopen(path.c_str(), "a");
-  if (f_ == nullptr) {
+std::string to_json(const Verdict& v) {
+  json predicted = json::object();
+  for (std::size_t m = 0; m < 3; ++m) {
+    const std::string name(policy::to_string(static_cast<LaunchMode>(m)));
+    predicted[name] = v.predicted_ns[m] < 0 ? json(nullptr) : number(v.predicted_ns[m]);
+  }
+  json o;
+  o["schema_version"] = kTelemetrySchemaVersion;
+  o["pid"] = static_cast<std::int64_t>(::getpid());
+  o["run_id"] = std::string(telemetry_run_id());
+  o["batch"] = v.batch_id;
+  o["time_us"] = v.unix_time_us;
+  o["submit_ns"] = v.submit_ns;
+  o["start_ns"] = v.start_ns;
+  o["end_ns"] = v.end_ns;
+  o["device"] = v.device;
+  o["backend"] = v.backend;
+  o["kernel"] = v.kernel;
+  o["variant"] = v.variant;
+  o["items"] = v.items;
+  o["max_grid"] = v.max_grid;
+  o["sequential"] = v.sequential;
+  o["mode"] = std::string(policy::to_string(v.mode));
+  o["forced"] = v.forced;
+  o["exploration"] = v.exploration;
+  o["predicted_ns"] = std::move(predicted);
+  o["measured_ns"] = number(v.measured_ns);
+  o["kernel_ns_per_item"] = number(v.kernel_ns_per_item);
+  o["first_use_ns"] = number(v.first_use_ns);
+  o["parked_ns"] = number(v.parked_ns);
+  o["resident"] = v.persistent_was_resident;
+  o["items_run"] = v.items_run;
+  o["items_failed"] = v.items_failed;
+  o["watchdog"] = v.watchdog_fired;
+  o["fallback_items"] = v.fallback_items;
+  o["race_role"] = v.race_role;
+  o["race_verdict"] = v.race_verdict;
+  o["race_baseline"] = v.race_baseline;
+  o["race_speculative"] = v.race_speculative;
+  o["race_baseline_n"] = v.race_baseline_count;
+  o["race_speculative_n"] = v.race_speculative_count;
+  o["race_baseline_mean_ns"] = number(v.race_baseline_mean_ns);
+  o["race_speculative_mean_ns"] = number(v.race_speculative_mean_ns);
+  o["failure"] = v.failure;
+  // Invalid UTF-8 (a device or kernel name from a driver) is replaced, never thrown.
+  return o.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+JsonLinesSink::JsonLinesSink(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
     throw Error(Errc::invalid_argument, "cannot open telemetry file '" + path + "' for appending",
-                "fopen", std::strerror(errno), __FILE__, __LINE__);
+                "open", std::strerror(errno), __FILE__, __LINE__);
   }
 }
 
 JsonLinesSink::~JsonLinesSink() {
-  if (f_ != nullptr) std::fclose(f_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void JsonLinesSink::on_verdict(const Verdict& v) {
   std::string line = to_json(v);
   line += '\n';
-  std::lock_guard lk(mu_);
-  std::fwrite(line.data(), 1, line.size(), f_);
-  std::fflush(f_);
+  // One write(2) per line: O_APPEND puts each line whole at the end of the
+  // file, also when other processes append to it.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (!reported_.exchange(true)) {
+        log(LogLevel::warn, "telemetry: cannot write to '" + path_ + "' (" +
+                                std::strerror(n < 0 ? errno : EIO) +
+                                "); this and later events may be missing");
+      }
+      return;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
 }
 
 }  // namespace spool

@@ -16,11 +16,13 @@
 //     and are used once more before the application frees them.
 //
 // Without a CUDA device it prints "skipped: <reason>" and exits 0 (CI).
-//   spool_cuda_interop [--n N] [--items K] [--rounds R]
+//   spool_cuda_interop [--n N] [--items K] [--rounds R]   (--help: usage)
 #include <spool/cuda/interop.hpp>
 #include <spool/spool.hpp>
 
 #include <cuda_runtime_api.h>
+
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -62,13 +64,6 @@ void print_verdict(const char* what, const spool::Verdict& v) {
               us(v.predicted_ns[0]).c_str(), us(v.predicted_ns[1]).c_str(), us(v.predicted_ns[2]).c_str(),
               us(v.measured_ns).c_str(), v.items_run, v.items_failed, v.failure.empty() ? "" : "  ",
               v.failure.c_str());
-}
-
-std::uint32_t flag(int argc, char** argv, const char* name, std::uint32_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return static_cast<std::uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
-  }
-  return fallback;
 }
 
 int run(std::uint32_t n, std::uint32_t items, std::uint32_t rounds) {
@@ -139,6 +134,18 @@ int run(std::uint32_t n, std::uint32_t items, std::uint32_t rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::uint32_t n = 1u << 16, items = 8, rounds = 2;
+  CLI::App cli{"An application with its own CUDA stream, memory and kernels hands them to Spool;\n"
+               "every mode is checked against the CPU. Without a CUDA device it says so and exits 0.",
+               "spool_cuda_interop"};
+  cli.add_option("--n", n, "elements per buffer")->check(CLI::Range(1u, 1u << 26))->capture_default_str();
+  cli.add_option("--items", items, "axpy steps per batch")->check(CLI::Range(1u, 4096u))->capture_default_str();
+  cli.add_option("--rounds", rounds, "rounds per mode")->check(CLI::Range(1u, 100u))->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& pe) {
+    return cli.exit(pe) == 0 ? 0 : 2;
+  }
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess || count == 0) {
@@ -147,7 +154,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return run(flag(argc, argv, "--n", 1u << 16), flag(argc, argv, "--items", 8), flag(argc, argv, "--rounds", 2));
+    return run(n, items, rounds);
   } catch (const std::exception& ex) {
     std::printf("cuda_interop: FAILED: %s\n", ex.what());
     return 1;

@@ -4,8 +4,10 @@
 // steps. Every result is checked against a CPU reference, and every batch's
 // verdict (mode chosen, predicted cost of each mode, measured time) is printed.
 //
-//   spool_heat_chain [--cells N] [--rounds R] [--telemetry FILE]
+//   spool_heat_chain [--cells N] [--rounds R] [--telemetry FILE]   (--help: usage)
 #include <spool/spool.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -22,32 +24,20 @@ struct Options {
   std::string telemetry;
 };
 
-[[noreturn]] void usage(const char* argv0, const std::string& why) {
-  std::fprintf(stderr, "error: %s\nusage: %s [--cells N (2..65536)] [--rounds R (1..100)] [--telemetry FILE]\n",
-               why.c_str(), argv0);
-  std::exit(2);
-}
-
+// Parses the command line; exits (0 for --help, 2 for wrong arguments) when
+// there is nothing to run.
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(argv[0], a + " needs a value");
-      return argv[++i];
-    };
-    auto number = [&](long lo, long hi) {
-      const std::string v = value();
-      char* end = nullptr;
-      const long x = std::strtol(v.c_str(), &end, 10);
-      if (*end != '\0' || x < lo || x > hi) usage(argv[0], a + " " + v + " is out of range");
-      return x;
-    };
-    if (a == "--cells") o.cells = static_cast<std::uint32_t>(number(2, 65536));
-    else if (a == "--rounds") o.rounds = static_cast<int>(number(1, 100));
-    else if (a == "--telemetry") o.telemetry = value();
-    else if (a == "--help" || a == "-h") usage(argv[0], "help requested");
-    else usage(argv[0], "unknown argument '" + a + "'");
+  CLI::App app{"A 1-D heat equation advanced by chains of tiny kernels, summed by a chain of\n"
+               "reduction steps; every result checked against the CPU, every verdict printed.",
+               "spool_heat_chain"};
+  app.add_option("--cells", o.cells, "grid cells")->check(CLI::Range(2u, 65536u))->capture_default_str();
+  app.add_option("--rounds", o.rounds, "rounds of the six chain lengths")->check(CLI::Range(1, 100))->capture_default_str();
+  app.add_option("--telemetry", o.telemetry, "append verdict events (JSON Lines) to this file")->type_name("FILE");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
   return o;
 }
@@ -78,7 +68,6 @@ int main(int argc, char** argv) {
     spool::RuntimeOptions ro;
     if (!opt.telemetry.empty()) ro.device_options.telemetry_path = opt.telemetry;
     spool::Runtime rt = spool::make_runtime(ro);
-    for (const auto& n : rt.notes()) std::printf("note: %s\n", n.c_str());
     auto dev = rt.open_default();
     const auto p = dev->profile();
     std::printf("device: %s (%s, %s)\n", dev->name().c_str(), spool::to_string(dev->backend()),

@@ -2,26 +2,17 @@
 // profile given on the command line (ns), or on the default profile: the
 // figures DESIGN.md reports for lavapipe on a 2-core machine.
 //
-//   spool_policy_table [L R r P p [k]]
+//   spool_policy_table [L R r P p [k]]   (--help: usage)
 #include <spool/policy/launch_mode.hpp>
 
-#include <cerrno>
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
-
-bool parse_u64(const char* s, std::uint64_t& out) {
-  if (s == nullptr || *s == '\0' || *s == '-') return false;
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (errno != 0 || *end != '\0') return false;
-  out = v;
-  return true;
-}
 
 std::string us(spool::policy::u128 ns) {
   char buf[48];
@@ -37,16 +28,21 @@ int main(int argc, char** argv) {
   // L, R, r, P, p, k
   std::uint64_t v[6] = {60'000, 30'000, 15'000, 400'000, 1'000, 0};
   const char* source = "default (DESIGN.md lavapipe figures)";
-  if (argc != 1 && argc != 6 && argc != 7) {
-    std::fprintf(stderr, "usage: %s [L R r P p [k]]   (all in ns)\n", argv[0]);
-    return 2;
+  std::vector<std::uint64_t> given;
+  CLI::App app{"Prints the launch-mode verdict for a range of batch sizes on a launch profile\n"
+               "(ns): the one given, or the figures DESIGN.md reports for lavapipe.",
+               "spool_policy_table"};
+  app.add_option("profile", given,
+                 "L R r P p [k]: launch, record setup, replay, persistent setup, queue item and kernel ns")
+      ->expected(5, 6)
+      ->check(CLI::NonNegativeNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
-  for (int i = 1; i < argc; ++i) {
-    if (!parse_u64(argv[i], v[i - 1])) {
-      std::fprintf(stderr, "error: argument %d ('%s') is not a non-negative integer of ns\n", i,
-                   argv[i]);
-      return 2;
-    }
+  if (!given.empty()) {
+    for (std::size_t i = 0; i < given.size(); ++i) v[i] = given[i];
     source = "command line";
   }
 

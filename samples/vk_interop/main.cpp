@@ -9,9 +9,11 @@
 //     Spool ABI) also runs through Spool, in launches/recorded mode.
 //   * App and Spool submit to the same queue, interleaved, under one mutex.
 //
-//   spool_vk_interop [--n N] [--rounds R] [--telemetry FILE]
+//   spool_vk_interop [--n N] [--rounds R] [--telemetry FILE]   (--help: usage)
 #include <spool/spool.hpp>
 #include <spool/vulkan/interop.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <cmath>
@@ -62,28 +64,19 @@ int main(int argc, char** argv) {
   std::uint32_t n = 4096;
   int rounds = 3;
   spool::DeviceOptions opts;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "error: %s needs a value\nusage: %s [--n N] [--rounds R] [--telemetry FILE]\n",
-                   a.c_str(), argv[0]);
-      return 2;
-    }
-    const std::string v = argv[++i];
-    char* end = nullptr;
-    const long num = std::strtol(v.c_str(), &end, 10);
-    if (a == "--n" && *end == '\0' && num >= 1 && num <= (1 << 22)) {
-      n = static_cast<std::uint32_t>(num);
-    } else if (a == "--rounds" && *end == '\0' && num >= 1 && num <= 100) {
-      rounds = static_cast<int>(num);
-    } else if (a == "--telemetry") {
-      opts.telemetry_path = v;
-    } else {
-      std::fprintf(stderr, "error: bad argument %s %s\nusage: %s [--n N (1..4194304)] [--rounds R (1..100)] [--telemetry FILE]\n",
-                   a.c_str(), v.c_str(), argv[0]);
-      return 2;
-    }
+  std::string telemetry;
+  CLI::App cli{"An application with its own Vulkan device, queue, buffers and shaders hands them\n"
+               "to Spool; results are checked against the CPU.",
+               "spool_vk_interop"};
+  cli.add_option("--n", n, "elements per buffer")->check(CLI::Range(1u, 1u << 22))->capture_default_str();
+  cli.add_option("--rounds", rounds, "rounds")->check(CLI::Range(1, 100))->capture_default_str();
+  cli.add_option("--telemetry", telemetry, "append verdict events (JSON Lines) to this file")->type_name("FILE");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
   }
+  if (!telemetry.empty()) opts.telemetry_path = telemetry;
 
   try {
     app::Vulkan vk;  // the application's own Vulkan objects

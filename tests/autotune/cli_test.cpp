@@ -5,7 +5,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
+#include <sstream>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "spool/autotune/store.hpp"
 #include "test_util.hpp"
@@ -66,23 +71,116 @@ class Cli : public ::testing::Test {
   std::string db_;
 };
 
+// Whether some line of `text`, split at spaces, holds `cells` one after another.
+bool has_row(const std::string& text, const std::vector<std::string>& cells) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    for (std::size_t i = 0; i + cells.size() <= w.size(); ++i) {
+      if (std::equal(cells.begin(), cells.end(), w.begin() + static_cast<std::ptrdiff_t>(i))) return true;
+    }
+  }
+  return false;
+}
+
 TEST_F(Cli, ListsProfilesAndKernelsWhenStoreHasRows) {
   const Result r = spool_cli(db() + " autotune list");
   EXPECT_EQ(r.rc, 0) << r.output;
   EXPECT_NE(r.output.find("launch profiles: 1"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("llvmpipe"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("saxpy source=sha256:aaaa variants=2 samples=3 winners=1 rejected=1"),
-            std::string::npos)
-      << r.output;
+  // kernel, source, variants, samples, winners, rejected
+  EXPECT_TRUE(has_row(r.output, {"saxpy", "sha256:aaaa", "2", "3", "1", "1"})) << r.output;
+}
+
+TEST_F(Cli, ListJsonHasEveryRowSummarised) {
+  const Result r = spool_cli(db() + " autotune list --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j["profiles"].size(), 1u);
+  EXPECT_DOUBLE_EQ(j["profiles"][0]["launch_ns"].get<double>(), 35000);
+  EXPECT_EQ(j["profiles"][0]["device"]["driver"], "23.2.1");
+  ASSERT_EQ(j["kernels"].size(), 1u);
+  EXPECT_EQ(j["kernels"][0]["kernel"], "saxpy");
+  EXPECT_EQ(j["kernels"][0]["variants"], 2);
+  EXPECT_EQ(j["kernels"][0]["samples"], 3);
+  EXPECT_EQ(j["kernels"][0]["winners"], 1);
+  EXPECT_EQ(j["kernels"][0]["rejections"], 1);
+}
+
+TEST_F(Cli, MarksRowsOfAnotherSpoolVersionStaleAndPrunesThem) {
+  {
+    auto old = Store::open_as_version(db_, "0.0.9");
+    old->add_observation(lavapipe(), saxpy(), kBucket, "wg=16", 90);
+  }
+  Result r = spool_cli(db() + " autotune show saxpy");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("STALE: spool 0.0.9 != " + std::string(spool_version())), std::string::npos) << r.output;
+  r = spool_cli(db() + " autotune prune --dry-run");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_EQ(r.output.find("would prune 0 rows"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("would prune "), std::string::npos) << r.output;
+  EXPECT_EQ(Store::open_as_version(db_, "0.0.9")->list_observations().size(), 3u);  // dry run: all kept
+  r = spool_cli(db() + " autotune prune");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("spool 0.0.9 != "), std::string::npos) << r.output;
+  bool old_left = false;
+  for (const auto& o : Store::open(db_)->list_observations()) old_left = old_left || o.spool_version == "0.0.9";
+  EXPECT_FALSE(old_left);
+}
+
+TEST_F(Cli, ClearsOnlyTheRowsOfTheKernelOrDeviceNamed) {
+  {
+    auto s = Store::open(db_);
+    s->add_observation(lavapipe(), KernelKey{"tally", "sha256:bbbb"}, kBucket, "wg=64", 5);
+    DeviceKey other{"cuda", "GPU-1234", "NVIDIA H100", "550.54", "12.4"};
+    s->add_observation(other, saxpy(), kBucket, "wg=64", 7);
+  }
+  Result r = spool_cli(db() + " autotune clear --kernel tally");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("cleared 1 rows"), std::string::npos) << r.output;
+  auto s = Store::open(db_);
+  EXPECT_TRUE(s->list_observations("tally").empty());
+  EXPECT_EQ(s->list_observations("saxpy").size(), 3u);
+  s.reset();
+  r = spool_cli(db() + " autotune clear --device h100");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("cleared 1 rows"), std::string::npos) << r.output;
+  s = Store::open(db_);
+  EXPECT_EQ(s->list_observations().size(), 2u);
+  EXPECT_EQ(s->list_profiles().size(), 1u);  // the llvmpipe profile is kept
+  s.reset();
+  r = spool_cli(db() + " autotune clear --device llvmpipe --kernel saxpy");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  s = Store::open(db_);
+  EXPECT_TRUE(s->list_observations().empty());
+  EXPECT_TRUE(s->list_winners().empty());
+  EXPECT_EQ(s->list_profiles().size(), 1u);  // --kernel scopes profiles out
 }
 
 TEST_F(Cli, ShowsObservationsWinnersAndRejectionsWhenKernelKnown) {
   const Result r = spool_cli(db() + " autotune show saxpy");
   EXPECT_EQ(r.rc, 0) << r.output;
-  EXPECT_NE(r.output.find("variant=wg=64: n=2 mean=105 ns"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("items=2^10 grid=2^4 -> wg=256,body=alt"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("rejections: 1"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("variant=wg=32"), std::string::npos) << r.output;
+  // items, grid, variant, state, samples, mean/item, sd
+  EXPECT_TRUE(has_row(r.output, {"2^10", "2^4", "wg=64", "racing", "2", "105", "ns", "7.07", "ns"})) << r.output;
+  EXPECT_TRUE(has_row(r.output, {"2^10", "2^4", "wg=256,body=alt", "winner", "1", "80", "ns"})) << r.output;
+  EXPECT_TRUE(has_row(r.output, {"2^10", "2^4", "wg=32", "rejected", "-", "-", "-"})) << r.output;
+  EXPECT_NE(r.output.find("source sha256:aaaa"), std::string::npos) << r.output;
+  // Readable: no line wider than a wide terminal.
+  std::istringstream lines(r.output);
+  for (std::string l; std::getline(lines, l);) EXPECT_LE(l.size(), 160u) << l;
+  const Result j = spool_cli(db() + " autotune show saxpy --json 2>/dev/null");
+  ASSERT_EQ(j.rc, 0) << j.output;
+  const auto doc = nlohmann::json::parse(j.output);
+  ASSERT_EQ(doc["rows"].size(), 3u);
+  for (const auto& row : doc["rows"]) {
+    if (row["variant"] == "wg=64") {
+      EXPECT_EQ(row["state"], "racing");
+      EXPECT_EQ(row["count"], 2);
+      EXPECT_DOUBLE_EQ(row["mean_ns"].get<double>(), 105);
+    }
+  }
 }
 
 TEST_F(Cli, FailsWithMessageWhenKernelUnknown) {
@@ -101,7 +199,7 @@ TEST_F(Cli, RestoresTheStoreWhenExportedClearedAndImported) {
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_EQ(read_bytes(file), before);
 
-  r = spool_cli("--db=" + quote(db_) + " autotune clear");
+  r = spool_cli("--db=" + quote(db_) + " autotune clear --all");
   ASSERT_EQ(r.rc, 0) << r.output;
   EXPECT_NE(r.output.find("cleared 5 rows"), std::string::npos) << r.output;
   r = spool_cli(db() + " autotune list");
@@ -125,11 +223,30 @@ TEST_F(Cli, FailsAndChangesNothingWhenImportIsMalformed) {
   EXPECT_EQ(Store::open(db_)->export_json(), before);
 }
 
-TEST_F(Cli, FailsSayingWhereTheFileWentWhenStoreIsCorrupt) {
+TEST_F(Cli, ReadCommandsFailOnACorruptStoreAndLeaveItUntouched) {
   const std::string bad = dir_.file("corrupt.sqlite");
   const std::string garbage(512, '\x7f');
   write_bytes(bad, garbage);
-  const Result r = spool_cli("--db " + quote(bad) + " autotune list");
+  for (const char* cmd : {" autotune list", " autotune show saxpy", " autotune export"}) {
+    const Result r = spool_cli("--db " + quote(bad) + cmd);
+    EXPECT_EQ(r.rc, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("the store '" + bad + "' is unreadable"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("read commands leave it untouched"), std::string::npos) << r.output;
+  }
+  // Same bytes, same name, nothing next to it.
+  EXPECT_EQ(read_bytes(bad), garbage);
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    files += e.path().filename().string().rfind("corrupt.sqlite", 0) == 0;
+  }
+  EXPECT_EQ(files, 1u);
+}
+
+TEST_F(Cli, WritingCommandsMoveACorruptStoreAsideSayingWhere) {
+  const std::string bad = dir_.file("corrupt.sqlite");
+  const std::string garbage(512, '\x7f');
+  write_bytes(bad, garbage);
+  const Result r = spool_cli("--db " + quote(bad) + " autotune clear --all");
   EXPECT_EQ(r.rc, 1) << r.output;
   EXPECT_NE(r.output.find("moved aside to '" + bad + ".corrupt-"), std::string::npos) << r.output;
   bool kept = false;
@@ -139,6 +256,16 @@ TEST_F(Cli, FailsSayingWhereTheFileWentWhenStoreIsCorrupt) {
     }
   }
   EXPECT_TRUE(kept);
+}
+
+TEST_F(Cli, ReadCommandsLeaveTheFileByteForByte) {
+  const std::string before = read_bytes(db_);
+  const auto mtime = std::filesystem::last_write_time(db_);
+  EXPECT_EQ(spool_cli(db() + " autotune list").rc, 0);
+  EXPECT_EQ(spool_cli(db() + " autotune show saxpy").rc, 0);
+  EXPECT_EQ(spool_cli(db() + " autotune export").rc, 0);
+  EXPECT_EQ(read_bytes(db_), before);
+  EXPECT_EQ(std::filesystem::last_write_time(db_), mtime);
 }
 
 TEST_F(Cli, DoesNotCreateTheFileWhenListingAMissingStore) {
@@ -153,11 +280,12 @@ TEST_F(Cli, ExitsWithUsageErrorWhenArgumentsAreWrong) {
   for (const std::string args :
        {"", "frobnicate", "autotune", "autotune frob", "autotune list extra", "autotune show",
         "autotune show a b", "autotune export a b", "autotune import", "autotune list --db",
-        "--bogus"}) {
+        "--bogus", "autotune clear"}) {
     const Result r = spool_cli(db() + " " + args);
     EXPECT_EQ(r.rc, 2) << "args: " << args << "\n" << r.output;
-    EXPECT_NE(r.output.find("spool --help"), std::string::npos) << "args: " << args << "\n"
-                                                                 << r.output;
+    EXPECT_NE(r.output.find("Run 'spool"), std::string::npos) << "args: " << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("--help' for usage"), std::string::npos) << "args: " << args << "\n"
+                                                                      << r.output;
   }
 }
 
@@ -168,7 +296,12 @@ TEST_F(Cli, PrintsHelpAndVersionWhenAsked) {
   EXPECT_NE(r.output.find("autotune"), std::string::npos) << r.output;
   r = spool_cli("autotune --help");
   EXPECT_EQ(r.rc, 0);
-  EXPECT_NE(r.output.find("import <file>"), std::string::npos) << r.output;
+  for (const char* sub : {"list", "show", "clear", "prune", "export", "import"}) {
+    EXPECT_NE(r.output.find(std::string("  ") + sub + " "), std::string::npos) << sub << "\n" << r.output;
+  }
+  r = spool_cli("autotune show --help");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.output.find("kernel name"), std::string::npos) << r.output;
   r = spool_cli("--version");
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.output, "spool " + std::string(spool_version()) + "\n");

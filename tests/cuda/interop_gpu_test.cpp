@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "scoped_env.hpp"
 #include "app.hpp"  // samples/cuda_interop
 #include "spool/cuda/backend.hpp"
 #include "spool/cuda/interop.hpp"
@@ -48,11 +49,12 @@ struct DevMem {
 };
 
 struct Interop : ::testing::Test {
+  spool::test::ScopedEnv env;  // restored after each test
   cudaStream_t stream = nullptr;
   void SetUp() override {
     std::string why;
     if (spool::cuda::make_backend()->enumerate(&why).empty()) GTEST_SKIP() << "no CUDA device: " << why;
-    setenv("SPOOL_QUEUE_SLOTS", "64", 1);
+    env.set("SPOOL_QUEUE_SLOTS", "64");
     CU_OK(cudaSetDevice(0));
     CU_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   }
@@ -317,7 +319,7 @@ TEST_F(Interop, IdentityAndStoredProfileAreTheOwnedDevices) {
   const std::string db = std::string(tmpl) + "/autotune.db";
   spool::RuntimeOptions ro;
   ro.device_options.autotune_db = db;
-  setenv("SPOOL_CALIBRATE", "auto", 1);
+  env.set("SPOOL_CALIBRATE", "auto");
   auto rt = spool::make_runtime(ro);
   std::shared_ptr<spool::Device> owned;
   for (std::size_t i = 0; i < rt.devices().size(); ++i) {
@@ -333,7 +335,6 @@ TEST_F(Interop, IdentityAndStoredProfileAreTheOwnedDevices) {
   auto borrowed = spool::cuda::open_device({0, stream}, o);
   EXPECT_EQ(borrowed->impl().identity(), owned->impl().identity());
   EXPECT_EQ(borrowed->profile().source, "store");
-  unsetenv("SPOOL_CALIBRATE");
 }
 
 TEST_F(Interop, AppKernelOnAnOwnedDeviceInEveryMode) {

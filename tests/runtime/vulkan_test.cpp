@@ -12,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "scoped_env.hpp"
 #include "spool/spool.hpp"
 
 namespace {
@@ -27,15 +30,8 @@ constexpr std::uint32_t kItemsPerThread = 100'000;
 
 constexpr LaunchMode kModes[] = {LaunchMode::launches, LaunchMode::recorded, LaunchMode::persistent};
 
-struct Env {
-  std::vector<std::pair<std::string, std::string>> vars;
-  explicit Env(std::initializer_list<std::pair<std::string, std::string>> v) : vars(v) {
-    for (auto& [k, val] : vars) setenv(k.c_str(), val.c_str(), 1);
-  }
-  ~Env() {
-    for (auto& [k, val] : vars) unsetenv(k.c_str());
-  }
-};
+// Sets SPOOL_* variables for one test and restores what was there before.
+using Env = spool::test::ScopedEnv;
 
 std::shared_ptr<spool::Device> open_device(bool calibrate = false) {
   spool::RuntimeOptions o;
@@ -351,10 +347,17 @@ TEST(VulkanTelemetry, EveryBatchWritesOneJsonLine) {
   std::string line;
   int lines = 0;
   while (std::getline(f, line)) {
+    const auto o = nlohmann::json::parse(line);  // every line is one JSON object
+    ASSERT_TRUE(o.is_object()) << line;
+    EXPECT_EQ(o["schema_version"], spool::kTelemetrySchemaVersion);
+    EXPECT_EQ(o["kernel"], "tally");
+    EXPECT_EQ(o["mode"], std::string(spool::policy::to_string(kModes[lines])));
+    EXPECT_TRUE(o["forced"].get<bool>());
+    EXPECT_GT(o["measured_ns"].get<double>(), 0) << line;
+    EXPECT_LE(o["submit_ns"].get<std::uint64_t>(), o["start_ns"].get<std::uint64_t>());
+    EXPECT_LT(o["start_ns"].get<std::uint64_t>(), o["end_ns"].get<std::uint64_t>());
+    EXPECT_EQ(o["items_run"], 1);
     ++lines;
-    EXPECT_EQ(line.front(), '{');
-    EXPECT_NE(line.find("\"kernel\":\"tally\""), std::string::npos) << line;
-    EXPECT_NE(line.find("\"measured_ns\":"), std::string::npos) << line;
   }
   EXPECT_EQ(lines, 3);
 }

@@ -1,217 +1,427 @@
-// spool autotune list | show <kernel> | clear | export [file] | import <file>
+// spool autotune list | show KERNEL | clear | prune | export [FILE] | import FILE
+//
+// list, show and export read a snapshot and never change the store
+// (autotune_access.hpp); clear, prune and import write it.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
 #include <cmath>
-#include <ctime>
-#include <filesystem>
 #include <fstream>
-#include <iomanip>
-#include <iostream>
 #include <map>
-#include <memory>
+#include <ostream>
+#include <set>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <tuple>
 
-#include "command.hpp"
-#include "spool/autotune/store.hpp"
+#include "autotune_access.hpp"
+#include "cli.hpp"
+#include "text.hpp"
 
 namespace spool::cli {
-
-const char* const kAutotuneUsage =
-    "Usage: spool [--db PATH] autotune <subcommand>\n"
-    "\n"
-    "Inspect and move the autotune store (docs/autotune.md).\n"
-    "\n"
-    "Subcommands:\n"
-    "  list             launch profiles and one line per kernel (source hash)\n"
-    "  show <kernel>    every observation, winner and rejection of a kernel\n"
-    "  clear            delete every row of the store\n"
-    "  export [file]    write all rows as JSON to file (default: standard output)\n"
-    "  import <file>    read rows from a JSON export; rows with the same key are replaced\n";
 
 namespace {
 
 namespace at = spool::autotune;
+using json = nlohmann::ordered_json;
 
-struct Opened {
-  std::unique_ptr<at::Store> store;
-  std::string shown_path;  // what the user asked for
-};
-
-// Read-only subcommands on a missing file use an empty in-memory store rather
-// than creating the file. A store that fell back to memory because its file is
-// corrupt is a failure: the warning says where the file went.
-Opened open_store(const Context& ctx, bool writes) {
-  std::error_code ec;
-  const bool missing = ctx.db_path != ":memory:" && !std::filesystem::exists(ctx.db_path, ec);
-  std::string warning;
-  auto store = at::Store::open(!writes && missing ? std::string(":memory:") : ctx.db_path,
-                               &warning);
-  if (!warning.empty()) throw std::runtime_error(warning);
-  return Opened{std::move(store), ctx.db_path};
+json device_json(const at::DeviceKey& d, const std::string& spool) {
+  return {{"backend", d.backend}, {"name", d.name},       {"uuid", d.uuid},
+          {"driver", d.driver_version}, {"api", d.api_version}, {"spool", spool}};
 }
 
-std::string when(std::int64_t unix_time) {
-  if (unix_time <= 0) return "-";
-  const auto t = static_cast<std::time_t>(unix_time);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_time);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+std::string device_line(const at::DeviceKey& d, const std::string& spool) {
+  return d.backend + " " + d.name + "  driver " + d.driver_version + "  api " + d.api_version + "  spool " + spool;
 }
 
-std::string device(const at::DeviceKey& d, const std::string& spool) {
-  return d.backend + " '" + d.name + "' uuid=" + d.uuid + " driver=" + d.driver_version +
-         " api=" + d.api_version + " spool=" + spool;
+std::string pow2(unsigned v) { return "2^" + std::to_string(v); }
+
+// A source hash short enough for a table column (full in show and --json).
+std::string short_hash(const std::string& h) {
+  const std::size_t keep = (h.rfind("sha256:", 0) == 0 ? 7 : 0) + 12;
+  return h.size() > keep + 1 ? h.substr(0, keep) + "..." : h;
 }
 
-std::string bucket(at::ShapeBucket b) {
-  return "items=2^" + std::to_string(b.log2_items) + " grid=2^" + std::to_string(b.log2_grid);
+json stale_json(const std::string& why) { return why.empty() ? json(nullptr) : json(why); }
+
+void print_notes(Context& ctx, const CurrentState& now) {
+  for (const auto& n : now.notes) ctx.err << "spool: note: " << n << "\n";
 }
 
-std::string ns(double v) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(v < 100 ? 2 : 0) << v << " ns";
-  return os.str();
-}
+// ---- list ----
 
-void expect_args(Args args, std::size_t n, const char* usage) {
-  if (args.size() != n) throw UsageError(std::string("usage: spool autotune ") + usage);
-}
-
-int list(const Context& ctx, Args args) {
-  expect_args(args, 0, "list");
-  const Opened o = open_store(ctx, false);
-  ctx.out << "store: " << o.shown_path << " (schema v" << o.store->schema_version()
-          << "; this Spool: " << at::spool_version() << ")\n";
-  const auto profiles = o.store->list_profiles();
-  ctx.out << "launch profiles: " << profiles.size() << "\n";
-  for (const auto& p : profiles) {
-    ctx.out << "  " << device(p.device, p.spool_version) << ": L=" << ns(p.profile.launch_ns)
-            << " R=" << ns(p.profile.record_setup_ns) << " r=" << ns(p.profile.replay_ns)
-            << " P=" << ns(p.profile.persistent_setup_ns) << " p=" << ns(p.profile.queue_item_ns)
-            << " samples=" << p.profile.samples << " measured=" << when(p.profile.measured_at_unix)
-            << "\n";
-  }
+int list(Context& ctx, bool as_json) {
+  StoreSnapshot snap(ctx.db_path);
+  at::Store& st = snap.store();
+  const auto profiles = st.list_profiles();
+  const CurrentState now = current_state(!profiles.empty() || !st.list_observations().empty() ||
+                                         !st.list_winners().empty() || !st.list_rejections().empty());
+  print_notes(ctx, now);
   struct Summary {
-    std::uint64_t variants = 0, samples = 0, winners = 0, rejections = 0;
+    std::set<std::string> variants;
+    std::uint64_t samples = 0, winners = 0, rejections = 0, stale = 0;
+    std::set<std::string> why;
   };
-  std::map<std::tuple<std::string, std::string>, Summary> kernels;
-  for (const auto& r : o.store->list_observations()) {
+  std::map<std::pair<std::string, std::string>, Summary> kernels;
+  const auto note = [&](const auto& r) {
     auto& s = kernels[{r.kernel.kernel, r.kernel.source_hash}];
-    s.variants += 1;
-    s.samples += r.observation.count;
+    const std::string why = stale_reason(now, r.device, r.spool_version, &r.kernel);
+    if (!why.empty()) {
+      s.stale += 1;
+      s.why.insert(why);
+    }
+    return &s;
+  };
+  for (const auto& r : st.list_observations()) {
+    Summary* s = note(r);
+    s->variants.insert(r.variant);
+    s->samples += r.observation.count;
   }
-  for (const auto& r : o.store->list_winners()) kernels[{r.kernel.kernel, r.kernel.source_hash}].winners += 1;
-  for (const auto& r : o.store->list_rejections()) {
-    kernels[{r.kernel.kernel, r.kernel.source_hash}].rejections += 1;
-  }
-  ctx.out << "kernels: " << kernels.size() << "\n";
-  for (const auto& [key, s] : kernels) {
-    ctx.out << "  " << std::get<0>(key) << " source=" << std::get<1>(key)
-            << " variants=" << s.variants << " samples=" << s.samples << " winners=" << s.winners
-            << " rejected=" << s.rejections << "\n";
-  }
-  return kExitOk;
-}
+  for (const auto& r : st.list_winners()) note(r)->winners += 1;
+  for (const auto& r : st.list_rejections()) note(r)->rejections += 1;
 
-int show(const Context& ctx, Args args) {
-  expect_args(args, 1, "show <kernel>");
-  const std::string& kernel = args[0];
-  if (kernel.empty()) throw UsageError("show: the kernel name is empty");
-  const Opened o = open_store(ctx, false);
-  const auto obs = o.store->list_observations(kernel);
-  const auto win = o.store->list_winners(kernel);
-  const auto rej = o.store->list_rejections(kernel);
-  if (obs.empty() && win.empty() && rej.empty()) {
-    ctx.err << "spool: no entries for kernel '" << kernel << "' in " << o.shown_path << "\n";
-    return kExitFailure;
-  }
-  ctx.out << "kernel " << kernel << " in " << o.shown_path << "\n";
-  ctx.out << "observations: " << obs.size() << "\n";
-  for (const auto& r : obs) {
-    ctx.out << "  " << device(r.device, r.spool_version) << " source=" << r.kernel.source_hash
-            << " " << bucket(r.bucket) << " variant=" << r.variant
-            << ": n=" << r.observation.count << " mean=" << ns(r.observation.mean_ns)
-            << " sd=" << ns(std::sqrt(r.observation.variance()))
-            << " updated=" << when(r.updated_at_unix) << "\n";
-  }
-  ctx.out << "winners: " << win.size() << "\n";
-  for (const auto& r : win) {
-    ctx.out << "  " << device(r.device, r.spool_version) << " source=" << r.kernel.source_hash
-            << " " << bucket(r.bucket) << " -> " << r.variant << " (decided " << when(r.at_unix)
-            << ")\n";
-  }
-  ctx.out << "rejections: " << rej.size() << "\n";
-  for (const auto& r : rej) {
-    ctx.out << "  " << device(r.device, r.spool_version) << " source=" << r.kernel.source_hash
-            << " " << bucket(r.bucket) << " variant=" << r.variant << " (rejected "
-            << when(r.at_unix) << ")\n";
-  }
-  return kExitOk;
-}
-
-int clear(const Context& ctx, Args args) {
-  expect_args(args, 0, "clear");
-  const Opened o = open_store(ctx, true);
-  const std::size_t rows = o.store->list_profiles().size() + o.store->list_observations().size() +
-                           o.store->list_winners().size() + o.store->list_rejections().size();
-  o.store->clear();
-  ctx.out << "cleared " << rows << " rows from " << o.shown_path << "\n";
-  return kExitOk;
-}
-
-int export_rows(const Context& ctx, Args args) {
-  if (args.size() > 1) throw UsageError("usage: spool autotune export [file]");
-  const Opened o = open_store(ctx, false);
-  const std::string json = o.store->export_json();
-  if (args.empty() || args[0] == "-") {
-    ctx.out << json;
+  if (as_json) {
+    json j;
+    j["store"] = ctx.db_path;
+    j["schema_version"] = st.schema_version();
+    j["spool_version"] = now.spool_version;
+    j["profiles"] = json::array();
+    for (const auto& p : profiles) {
+      j["profiles"].push_back({{"device", device_json(p.device, p.spool_version)},
+                               {"launch_ns", p.profile.launch_ns},
+                               {"record_setup_ns", p.profile.record_setup_ns},
+                               {"replay_ns", p.profile.replay_ns},
+                               {"persistent_setup_ns", p.profile.persistent_setup_ns},
+                               {"queue_item_ns", p.profile.queue_item_ns},
+                               {"samples", p.profile.samples},
+                               {"measured_at_unix", p.profile.measured_at_unix},
+                               {"stale", stale_json(stale_reason(now, p.device, p.spool_version, nullptr))}});
+    }
+    j["kernels"] = json::array();
+    for (const auto& [k, s] : kernels) {
+      j["kernels"].push_back({{"kernel", k.first},
+                              {"source_hash", k.second},
+                              {"variants", s.variants.size()},
+                              {"samples", s.samples},
+                              {"winners", s.winners},
+                              {"rejections", s.rejections},
+                              {"stale_rows", s.stale},
+                              {"stale_because", std::vector<std::string>(s.why.begin(), s.why.end())}});
+    }
+    j["notes"] = now.notes;
+    ctx.out << j.dump(2) << "\n";
     return kExitOk;
   }
-  std::ofstream f(args[0], std::ios::binary | std::ios::trunc);
-  if (f) f << json;
-  f.close();
-  if (!f) {
-    ctx.err << "spool: error: cannot write '" << args[0] << "'\n";
-    return kExitFailure;
+  ctx.out << "store: " << ctx.db_path << " (schema v" << st.schema_version() << "; this Spool: " << now.spool_version
+          << ")\n";
+  ctx.out << "launch profiles: " << profiles.size() << "\n";
+  if (!profiles.empty()) {
+    Table t({"device", "driver", "spool", "L", "R", "r", "P", "p", "measured", "stale"});
+    for (const auto& p : profiles) {
+      const std::string why = stale_reason(now, p.device, p.spool_version, nullptr);
+      t.add({p.device.backend + " " + p.device.name, p.device.driver_version, p.spool_version,
+             duration(p.profile.launch_ns), duration(p.profile.record_setup_ns), duration(p.profile.replay_ns),
+             duration(p.profile.persistent_setup_ns), duration(p.profile.queue_item_ns),
+             utc(p.profile.measured_at_unix), why.empty() ? "-" : "STALE: " + why});
+    }
+    t.print(ctx.out, "  ");
   }
-  ctx.out << "exported " << o.shown_path << " to " << args[0] << "\n";
+  ctx.out << "kernels: " << kernels.size() << "\n";
+  if (!kernels.empty()) {
+    Table t({"kernel", "source", "variants", "samples", "winners", "rejected", "stale rows"});
+    for (const auto& [k, s] : kernels) {
+      t.add({k.first, short_hash(k.second), std::to_string(s.variants.size()), std::to_string(s.samples),
+             std::to_string(s.winners), std::to_string(s.rejections), std::to_string(s.stale)});
+    }
+    t.print(ctx.out, "  ");
+    for (const auto& [k, s] : kernels) {
+      for (const auto& why : s.why) ctx.out << "  stale " << k.first << ": " << why << "\n";
+    }
+  }
   return kExitOk;
 }
 
-int import_rows(const Context& ctx, Args args) {
-  expect_args(args, 1, "import <file>");
-  std::ifstream f(args[0], std::ios::binary);
+// ---- show ----
+
+struct ShowRow {
+  std::string state = "candidate";
+  std::uint64_t count = 0;
+  double mean = -1, sd = -1;
+  std::int64_t updated = 0;
+};
+
+int show(Context& ctx, const std::string& kernel, bool as_json) {
+  StoreSnapshot snap(ctx.db_path);
+  at::Store& st = snap.store();
+  const auto obs = st.list_observations(kernel);
+  const auto win = st.list_winners(kernel);
+  const auto rej = st.list_rejections(kernel);
+  if (obs.empty() && win.empty() && rej.empty()) {
+    ctx.err << "spool: no entries for kernel '" << kernel << "' in " << ctx.db_path << "\n";
+    return kExitFailure;
+  }
+  const CurrentState now = current_state();
+  print_notes(ctx, now);
+  // One row per (device, spool, source, bucket, variant), in key order.
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string,
+                         unsigned, unsigned, std::string>;
+  std::map<Key, ShowRow> rows;
+  std::map<Key, std::pair<at::DeviceKey, at::KernelKey>> keys;
+  const auto row = [&](const auto& r) -> ShowRow& {
+    const Key k{r.device.backend, r.device.name, r.device.uuid, r.device.driver_version, r.device.api_version,
+                r.spool_version, r.kernel.source_hash, r.bucket.log2_items, r.bucket.log2_grid, r.variant};
+    keys.emplace(k, std::make_pair(r.device, r.kernel));
+    return rows[k];
+  };
+  for (const auto& r : obs) {
+    ShowRow& s = row(r);
+    s.state = "racing";
+    s.count = r.observation.count;
+    s.mean = r.observation.mean_ns;
+    s.sd = r.observation.count >= 2 ? std::sqrt(r.observation.variance()) : -1;
+    s.updated = r.updated_at_unix;
+  }
+  for (const auto& r : win) {
+    ShowRow& s = row(r);
+    s.state = "winner";
+    s.updated = std::max(s.updated, r.at_unix);
+  }
+  for (const auto& r : rej) {
+    ShowRow& s = row(r);
+    s.state = "rejected";
+    s.updated = std::max(s.updated, r.at_unix);
+  }
+
+  if (as_json) {
+    json j;
+    j["store"] = ctx.db_path;
+    j["kernel"] = kernel;
+    j["rows"] = json::array();
+    for (const auto& [k, s] : rows) {
+      const auto& [dk, kk] = keys.at(k);
+      j["rows"].push_back({{"device", device_json(dk, std::get<5>(k))},
+                           {"source_hash", kk.source_hash},
+                           {"log2_items", std::get<7>(k)},
+                           {"log2_grid", std::get<8>(k)},
+                           {"variant", std::get<9>(k)},
+                           {"state", s.state},
+                           {"count", s.count},
+                           {"mean_ns", s.mean >= 0 ? json(s.mean) : json(nullptr)},
+                           {"sd_ns", s.sd >= 0 ? json(s.sd) : json(nullptr)},
+                           {"updated_at_unix", s.updated},
+                           {"stale", stale_json(stale_reason(now, dk, std::get<5>(k), &kk))}});
+    }
+    ctx.out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  ctx.out << "kernel " << kernel << " in " << ctx.db_path << "\n";
+  std::string section;
+  std::unique_ptr<Table> table;
+  const auto flush = [&] {
+    if (table) table->print(ctx.out, "    ");
+    table.reset();
+  };
+  for (const auto& [k, s] : rows) {
+    const auto& [dk, kk] = keys.at(k);
+    const std::string head = device_line(dk, std::get<5>(k)) + "\n  source " + kk.source_hash;
+    if (head != section) {
+      flush();
+      section = head;
+      const std::string why = stale_reason(now, dk, std::get<5>(k), &kk);
+      ctx.out << "\n" << device_line(dk, std::get<5>(k)) << "\n  uuid " << dk.uuid << "\n  source "
+              << kk.source_hash << (why.empty() ? "" : "   STALE: " + why) << "\n";
+      table = std::make_unique<Table>(
+          std::vector<std::string>{"items", "grid", "variant", "state", "samples", "mean/item", "sd", "updated"});
+    }
+    table->add({pow2(std::get<7>(k)), pow2(std::get<8>(k)), std::get<9>(k), s.state,
+                s.count ? std::to_string(s.count) : "-", s.mean >= 0 ? duration(s.mean) : "-",
+                s.sd >= 0 ? duration(s.sd) : "-", utc(s.updated)});
+  }
+  flush();
+  return kExitOk;
+}
+
+// ---- clear / prune ----
+
+struct Scope {
+  std::string kernel;
+  std::string device;  // case-insensitive substring of the name, or the uuid
+  bool matches_device(const at::DeviceKey& d) const {
+    if (device.empty()) return true;
+    const auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    return d.uuid == device || lower(d.name).find(lower(device)) != std::string::npos;
+  }
+};
+
+at::RowSet select_rows(at::Store& st, const Scope& scope) {
+  at::RowSet rows;
+  if (scope.kernel.empty()) {
+    for (auto& r : st.list_profiles()) {
+      if (scope.matches_device(r.device)) rows.profiles.push_back(std::move(r));
+    }
+  }
+  for (auto& r : st.list_observations(scope.kernel)) {
+    if (scope.matches_device(r.device)) rows.observations.push_back(std::move(r));
+  }
+  for (auto& r : st.list_winners(scope.kernel)) {
+    if (scope.matches_device(r.device)) rows.winners.push_back(std::move(r));
+  }
+  for (auto& r : st.list_rejections(scope.kernel)) {
+    if (scope.matches_device(r.device)) rows.rejections.push_back(std::move(r));
+  }
+  return rows;
+}
+
+int clear(Context& ctx, const Scope& scope, bool all) {
+  if (!all && scope.kernel.empty() && scope.device.empty()) {
+    throw UsageError("clear needs a scope: --kernel NAME, --device NAME|UUID, or --all for every row");
+  }
+  if (all && (!scope.kernel.empty() || !scope.device.empty())) {
+    throw UsageError("--all clears every row; it cannot be combined with --kernel or --device");
+  }
+  auto st = open_for_writing(ctx.db_path);
+  if (all) {
+    const std::size_t rows = st->list_profiles().size() + st->list_observations().size() +
+                             st->list_winners().size() + st->list_rejections().size();
+    st->clear();
+    ctx.out << "cleared " << rows << " rows from " << ctx.db_path << "\n";
+    return kExitOk;
+  }
+  const at::RowSet rows = select_rows(*st, scope);
+  const std::size_t n = st->erase(rows);
+  ctx.out << "cleared " << n << " rows (" << rows.profiles.size() << " profiles, " << rows.observations.size()
+          << " observations, " << rows.winners.size() << " winners, " << rows.rejections.size()
+          << " rejections) from " << ctx.db_path << "\n";
+  return kExitOk;
+}
+
+struct PruneArgs {
+  bool dry_run = false;
+  std::optional<unsigned> older_than_days;
+};
+
+int prune(Context& ctx, const PruneArgs& a) {
+  auto st = open_for_writing(ctx.db_path);
+  const CurrentState now = current_state();
+  print_notes(ctx, now);
+  const std::int64_t now_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t cutoff = a.older_than_days ? now_unix - std::int64_t{*a.older_than_days} * 86400 : 0;
+  std::map<std::string, std::size_t> reasons;
+  const auto judge = [&](const at::DeviceKey& d, const std::string& spool, const at::KernelKey* k,
+                         std::int64_t when) {
+    std::string why = stale_reason(now, d, spool, k);
+    if (why.empty() && a.older_than_days && when < cutoff) {
+      why = "not updated for more than " + std::to_string(*a.older_than_days) + " days";
+    }
+    if (!why.empty()) reasons[why] += 1;
+    return !why.empty();
+  };
+  at::RowSet rows;
+  for (auto& r : st->list_profiles()) {
+    if (judge(r.device, r.spool_version, nullptr, r.profile.measured_at_unix)) rows.profiles.push_back(std::move(r));
+  }
+  for (auto& r : st->list_observations()) {
+    if (judge(r.device, r.spool_version, &r.kernel, r.updated_at_unix)) rows.observations.push_back(std::move(r));
+  }
+  for (auto& r : st->list_winners()) {
+    if (judge(r.device, r.spool_version, &r.kernel, r.at_unix)) rows.winners.push_back(std::move(r));
+  }
+  for (auto& r : st->list_rejections()) {
+    if (judge(r.device, r.spool_version, &r.kernel, r.at_unix)) rows.rejections.push_back(std::move(r));
+  }
+  const std::size_t n = a.dry_run ? rows.size() : st->erase(rows);
+  ctx.out << (a.dry_run ? "would prune " : "pruned ") << n << " rows from " << ctx.db_path << "\n";
+  for (const auto& [why, count] : reasons) ctx.out << "  " << count << " x " << why << "\n";
+  return kExitOk;
+}
+
+// ---- export / import ----
+
+int export_rows(Context& ctx, const std::string& file) {
+  StoreSnapshot snap(ctx.db_path);
+  const std::string text = snap.store().export_json();
+  if (file.empty() || file == "-") {
+    ctx.out << text;
+    return kExitOk;
+  }
+  std::ofstream f(file, std::ios::binary | std::ios::trunc);
+  if (f) f << text;
+  f.close();
   if (!f) {
-    ctx.err << "spool: error: cannot read '" << args[0] << "'\n";
+    ctx.err << "spool: error: cannot write '" << file << "'\n";
+    return kExitFailure;
+  }
+  ctx.out << "exported " << ctx.db_path << " to " << file << "\n";
+  return kExitOk;
+}
+
+int import_rows(Context& ctx, const std::string& file) {
+  std::ifstream f(file, std::ios::binary);
+  if (!f) {
+    ctx.err << "spool: error: cannot read '" << file << "'\n";
     return kExitFailure;
   }
   std::ostringstream text;
   text << f.rdbuf();
-  const Opened o = open_store(ctx, true);
-  const std::size_t n = o.store->import_json(text.str());
-  ctx.out << "imported " << n << " rows from " << args[0] << " into " << o.shown_path << "\n";
+  auto st = open_for_writing(ctx.db_path);
+  const std::size_t n = st->import_json(text.str());
+  ctx.out << "imported " << n << " rows from " << file << " into " << ctx.db_path << "\n";
   return kExitOk;
 }
 
 }  // namespace
 
-int run_autotune(Context& ctx, Args args) {
-  if (args.empty()) throw UsageError("autotune: missing subcommand (list, show, clear, export, import)");
-  const std::string& sub = args[0];
-  const Args rest = args.subspan(1);
-  if (rest.size() == 1 && (rest[0] == "-h" || rest[0] == "--help")) {
-    ctx.out << kAutotuneUsage;
-    return kExitOk;
-  }
-  if (sub == "list") return list(ctx, rest);
-  if (sub == "show") return show(ctx, rest);
-  if (sub == "clear") return clear(ctx, rest);
-  if (sub == "export") return export_rows(ctx, rest);
-  if (sub == "import") return import_rows(ctx, rest);
-  throw UsageError("autotune: unknown subcommand '" + sub + "'");
+void add_autotune(CLI::App& app, Context& ctx) {
+  auto* tune = app.add_subcommand("autotune", "inspect, clear, prune, export and import the autotune store");
+  tune->require_subcommand(1);
+  tune->footer("list, show and export never change the store (they read a copy). Store: --db.\n"
+               "Exit status: 0 success, 1 the command failed, 2 wrong arguments. docs/autotune.md.");
+
+  auto list_json = std::make_shared<bool>(false);
+  auto* l = tune->add_subcommand("list", "launch profiles and one line per kernel source, stale rows marked");
+  l->add_flag("--json", *list_json, "print JSON");
+  l->callback([&ctx, list_json] { ctx.rc = list(ctx, *list_json); });
+
+  auto show_kernel = std::make_shared<std::string>();
+  auto show_json = std::make_shared<bool>(false);
+  auto* s = tune->add_subcommand("show", "every variant of a kernel: state, samples, mean time, stale or not");
+  s->add_option("kernel", *show_kernel, "kernel name")->required()->check(CLI::Validator(
+      [](std::string& v) { return v.empty() ? std::string("the kernel name is empty") : std::string(); }, ""));
+  s->add_flag("--json", *show_json, "print JSON");
+  s->callback([&ctx, show_kernel, show_json] { ctx.rc = show(ctx, *show_kernel, *show_json); });
+
+  auto scope = std::make_shared<Scope>();
+  auto all = std::make_shared<bool>(false);
+  auto* c = tune->add_subcommand("clear", "delete the rows of a kernel and/or a device (or --all)");
+  c->add_option("--kernel,-k", scope->kernel, "only rows of this kernel")->type_name("NAME");
+  c->add_option("--device,-d", scope->device, "only rows of devices whose name contains this (or this uuid)")
+      ->type_name("NAME|UUID");
+  c->add_flag("--all", *all, "delete every row of every table");
+  c->callback([&ctx, scope, all] { ctx.rc = clear(ctx, *scope, *all); });
+
+  auto pa = std::make_shared<PruneArgs>();
+  auto* p = tune->add_subcommand(
+      "prune", "delete stale rows: other Spool versions, drivers or kernel sources than this machine's now");
+  p->add_flag("--dry-run,-n", pa->dry_run, "only say what would be deleted");
+  p->add_option("--older-than", pa->older_than_days, "also delete rows not updated for this many days")
+      ->type_name("DAYS")
+      ->check(CLI::Range(1u, 36500u));
+  p->callback([&ctx, pa] { ctx.rc = prune(ctx, *pa); });
+
+  auto efile = std::make_shared<std::string>();
+  auto* e = tune->add_subcommand("export", "write every row as JSON (default: standard output)");
+  e->add_option("file", *efile, "file to write, - for standard output")->type_name("FILE");
+  e->callback([&ctx, efile] { ctx.rc = export_rows(ctx, *efile); });
+
+  auto ifile = std::make_shared<std::string>();
+  auto* i = tune->add_subcommand("import", "read rows from a JSON export; rows with the same key are replaced");
+  i->add_option("file", *ifile, "an export of `spool autotune export`")->required()->type_name("FILE");
+  i->callback([&ctx, ifile] { ctx.rc = import_rows(ctx, *ifile); });
 }
 
 }  // namespace spool::cli

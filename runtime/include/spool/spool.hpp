@@ -8,6 +8,8 @@
 #include "spool/dispatcher.hpp"
 #include "spool/error.hpp"
 #include "spool/kernel.hpp"
+#include "spool/log.hpp"
+#include "spool/options.hpp"
 #include "spool/runtime.hpp"
 #include "spool/telemetry.hpp"
 #include "spool/verdict.hpp"

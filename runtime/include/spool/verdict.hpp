@@ -12,7 +12,14 @@ namespace spool {
 
 struct Verdict {
   std::uint64_t batch_id = 0;
-  std::int64_t unix_time_us = 0;  // when the batch was submitted
+  std::int64_t unix_time_us = 0;  // when the batch was submitted (wall clock, us since 1970)
+  // Monotonic timestamps (std::chrono::steady_clock = CLOCK_MONOTONIC, ns;
+  // comparable between processes of one machine): submit() was called,
+  // execution began on the backend, the last item completed. The queue wait
+  // is start_ns - submit_ns; end_ns - start_ns is measured_ns.
+  std::uint64_t submit_ns = 0;
+  std::uint64_t start_ns = 0;
+  std::uint64_t end_ns = 0;
   std::string device;
   std::string backend;
   std::string kernel;
@@ -23,13 +30,14 @@ struct Verdict {
 
   LaunchMode mode = LaunchMode::launches;
   bool forced = false;  // mode forced by the caller or SPOOL_MODE
+  // The mode was chosen to explore (re-measure a stale or untried estimate),
+  // not because it was predicted cheapest.
+  bool exploration = false;
   // Predicted cost of each mode (index = LaunchMode); < 0 where unavailable.
   std::array<double, 3> predicted_ns{-1, -1, -1};
   double measured_ns = 0;        // submit to completion of the last item
   double kernel_ns_per_item = 0; // the kernel's own time per item used in the prediction
   bool persistent_was_resident = false;
-  // The mode was chosen to re-measure a stale estimate, not as the cheapest.
-  bool exploration = false;
   // One-time cost of this batch beyond the prediction: the first batch
   // through a pipeline (compilation on first use). Not learned from.
   double first_use_ns = 0;

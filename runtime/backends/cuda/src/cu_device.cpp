@@ -276,13 +276,14 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
 // ---- backend ----
 
 PersistentOptions persistent_options_from_env() {
+  const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.queue.capacity = options::get_u32("SPOOL_QUEUE_SLOTS");
-  o.queue.park_us = options::get_u32("SPOOL_PARK_US");
-  o.queue.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
-  o.queue.startup_ms = options::get_u32("SPOOL_STARTUP_MS");
-  o.queue.grace_ms = options::get_u32("SPOOL_GRACE_MS");
-  o.blocks = options::get_u32("SPOOL_PERSISTENT_GROUPS");
+  o.queue.capacity = s.queue_slots;
+  o.queue.park_us = s.park_us;
+  o.queue.watchdog_ms = s.watchdog_ms;
+  o.queue.startup_ms = s.startup_ms;
+  o.queue.grace_ms = s.grace_ms;
+  o.blocks = s.persistent_groups;
   backend::PersistentQueue::check(o.queue);
   return o;
 }

@@ -288,14 +288,15 @@ class VkBackend final : public backend::Backend {
 }  // namespace
 
 PersistentOptions read_persistent_options() {
+  const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.queue.capacity = options::get_u32("SPOOL_QUEUE_SLOTS");
-  o.queue.park_us = options::get_u32("SPOOL_PARK_US");
-  o.queue.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
-  o.queue.startup_ms = options::get_u32("SPOOL_STARTUP_MS");
-  o.queue.grace_ms = options::get_u32("SPOOL_GRACE_MS");
-  o.groups = options::get_u32("SPOOL_PERSISTENT_GROUPS");
-  o.workgroup = options::get_u32("SPOOL_PERSISTENT_WG");
+  o.queue.capacity = s.queue_slots;
+  o.queue.park_us = s.park_us;
+  o.queue.watchdog_ms = s.watchdog_ms;
+  o.queue.startup_ms = s.startup_ms;
+  o.queue.grace_ms = s.grace_ms;
+  o.groups = s.persistent_groups;
+  o.workgroup = s.persistent_wg;
   backend::PersistentQueue::check(o.queue);
   return o;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "spool/log.hpp"
 #include "vk_check.hpp"
 #include "vk_device.hpp"
 
@@ -55,8 +56,8 @@ void VkDeviceImpl::attach_cache_dir(const std::string& dir) {
   if (!data.empty() && !header_matches(data, ctx_->physical().handle)) {
     // Another driver's (or a damaged) cache: keep it aside, start empty.
     const std::string aside = pipeline_cache_path_ + ".rejected";
-    std::fprintf(stderr, "spool: pipeline cache %s does not match this device/driver; moved to %s\n",
-                 pipeline_cache_path_.c_str(), aside.c_str());
+    log(LogLevel::info, "pipeline cache " + pipeline_cache_path_ +
+                            " does not match this device/driver; moved to " + aside);
     std::rename(pipeline_cache_path_.c_str(), aside.c_str());
     data.clear();
   }
@@ -67,8 +68,8 @@ void VkDeviceImpl::attach_cache_dir(const std::string& dir) {
   VkResult r = vkCreatePipelineCache(ctx_->device(), &ci, nullptr, &c);
   if (r != VK_SUCCESS && !data.empty()) {
     const std::string aside = pipeline_cache_path_ + ".rejected";
-    std::fprintf(stderr, "spool: the driver rejected the pipeline cache %s (%s); moved to %s\n",
-                 pipeline_cache_path_.c_str(), result_name(r), aside.c_str());
+    log(LogLevel::warn, "the driver rejected the pipeline cache " + pipeline_cache_path_ + " (" +
+                            result_name(r) + "); moved to " + aside);
     std::rename(pipeline_cache_path_.c_str(), aside.c_str());
     ci.initialDataSize = 0;
     ci.pInitialData = nullptr;

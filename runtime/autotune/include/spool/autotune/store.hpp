@@ -108,6 +108,17 @@ struct DecisionRow {  // a winner or a rejection
   std::int64_t at_unix = 0;
 };
 
+// Rows named by their full key, as the listings return them (erase()).
+struct RowSet {
+  std::vector<ProfileRow> profiles;
+  std::vector<ObservationRow> observations;
+  std::vector<DecisionRow> winners;
+  std::vector<DecisionRow> rejections;
+  [[nodiscard]] std::size_t size() const noexcept {
+    return profiles.size() + observations.size() + winners.size() + rejections.size();
+  }
+};
+
 // Every failure of the store. what() names the call, the SQLite error name and
 // message (or the JSON problem) and the store's path.
 class Error : public std::runtime_error {
@@ -204,6 +215,11 @@ class Store {
 
   // Deletes every row of every table (the schema stays).
   void clear();
+  // Deletes exactly the rows named (by full key; a winner only while it is
+  // still the variant named), in one transaction. Returns how many rows were
+  // deleted (rows already gone are not counted). `spool autotune clear
+  // --kernel/--device` and `prune` use it.
+  std::size_t erase(const RowSet& rows);
   int schema_version();
 
   struct Impl;
