@@ -74,6 +74,12 @@ Instance::Instance() {
 #endif
 }
 
+Instance::Instance(VkInstance borrowed) noexcept : h_(borrowed), owned_(false) {
+#if defined(__SANITIZE_ADDRESS__)
+  keep_drivers_loaded();  // the application's instance loaded them
+#endif
+}
+
 Instance::~Instance() {
   if (h_ != VK_NULL_HANDLE && owned_) vkDestroyInstance(h_, nullptr);
 }

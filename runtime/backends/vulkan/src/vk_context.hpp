@@ -21,7 +21,7 @@ class Instance {
   // Throws spool::Error when no Vulkan loader/driver is usable.
   Instance();
   // Wraps an application's instance: never destroyed by Spool.
-  explicit Instance(VkInstance borrowed) noexcept : h_(borrowed), owned_(false) {}
+  explicit Instance(VkInstance borrowed) noexcept;
   ~Instance();
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
