@@ -171,17 +171,13 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   }
   std::shared_ptr<Racer> racer;
   if (tune != AutotuneMode::off && store) {
-    std::vector<std::uint32_t> candidates;
-    for (std::uint32_t wg : parse_candidates(opts)) {
-      if (wg <= impl_->info().limits.max_workgroup_size) candidates.push_back(wg);
-    }
     backend::DeviceImpl* dev = impl_.get();
     racer = std::make_shared<Racer>(
         store, dkey, tune,
-        [dev](const std::string& name, std::uint32_t wg) {
-          return dev->load_builtin(name, backend::KernelVariant{wg});
+        [dev](const backend::KernelImpl& k, std::uint32_t wg) {
+          return dev->load_variant(k, backend::KernelVariant{wg});
         },
-        std::move(candidates));
+        parse_candidates(opts), impl_->info().limits.max_workgroup_size);
   }
   dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, force, std::move(racer));
   std::optional<std::string> tpath =
@@ -221,7 +217,13 @@ Kernel Device::load(const EmbeddedKernel& k, const backend::KernelVariant& v) {
   if (k.name.empty() || k.launch_spirv.empty()) {
     SPOOL_THROW(Errc::invalid_argument, "embedded kernel '" + std::string(k.name) + "' has no SPIR-V");
   }
-  return load_spirv(std::string(k.name), k.launch_spirv, k.persistent_spirv, v);
+  backend::SpirvModule m;
+  m.name = std::string(k.name);
+  m.launch = k.launch_spirv;
+  m.persistent = k.persistent_spirv;
+  m.source_hash = std::string(k.source_hash);
+  m.race_workgroups.assign(k.workgroup_sizes.begin(), k.workgroup_sizes.end());
+  return Kernel(impl_->load_module(m, v));
 }
 
 void Device::park_persistent() { impl_->park_persistent(); }

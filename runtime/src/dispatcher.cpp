@@ -88,7 +88,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   std::shared_ptr<backend::KernelImpl> run_kernel = batch.kernel().impl();
   RacePick race;
   if (I.racer && n > 0) {
-    race = I.racer->pick(*run_kernel, n, batch.max_grid());
+    race = I.racer->pick(run_kernel, n, batch.max_grid());
     if (race.kernel) {  // null: the requested kernel is the variant to run
       if (race.kernel->desc().arg_block_size == run_kernel->desc().arg_block_size) {
         run_kernel = race.kernel;

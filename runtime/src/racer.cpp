@@ -31,12 +31,13 @@ std::uint32_t workgroup_of(const std::string& variant) noexcept {
 }
 
 Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device, AutotuneMode mode,
-             Loader loader, std::vector<std::uint32_t> candidates)
+             Loader loader, std::vector<std::uint32_t> candidates, std::uint32_t max_workgroup)
     : store_(std::move(store)),
       device_(std::move(device)),
       mode_(mode),
       loader_(std::move(loader)),
-      candidates_(std::move(candidates)) {}
+      candidates_(std::move(candidates)),
+      max_workgroup_(max_workgroup) {}
 
 void Racer::report(const std::exception& e) {
   if (reported_) return;
@@ -45,9 +46,9 @@ void Racer::report(const std::exception& e) {
 }
 
 // A variant this device cannot build (e.g. too large a workgroup) is skipped.
-std::shared_ptr<backend::KernelImpl> Racer::load(const std::string& name, std::uint32_t wg) {
+std::shared_ptr<backend::KernelImpl> Racer::load(const backend::KernelImpl& origin, std::uint32_t wg) {
   try {
-    return loader_(name, wg);
+    return loader_(origin, wg);
   } catch (const std::exception& e) {
     report(e);
     return nullptr;
@@ -55,7 +56,7 @@ std::shared_ptr<backend::KernelImpl> Racer::load(const std::string& name, std::u
 }
 
 // Moves to the next candidate that is neither the baseline nor rejected.
-void Racer::next_candidate(Race& r, const std::string& name) {
+void Racer::next_candidate(Race& r) {
   r.spec.clear();
   r.spec_kernel.reset();
   r.turn = 0;
@@ -63,7 +64,7 @@ void Racer::next_candidate(Race& r, const std::string& name) {
     const std::uint32_t wg = r.queue.front();
     r.queue.erase(r.queue.begin());
     if (wg == r.baseline_wg) continue;
-    auto k = load(name, wg);
+    auto k = load(*r.origin, wg);
     if (!k) continue;
     r.spec = k->desc().variant;
     r.spec_kernel = std::move(k);
@@ -72,9 +73,10 @@ void Racer::next_candidate(Race& r, const std::string& name) {
   }
 }
 
-RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid) {
+RacePick Racer::pick(const std::shared_ptr<backend::KernelImpl>& requested, std::uint32_t items,
+                     std::uint32_t max_grid) {
   RacePick p;
-  const auto& d = requested.desc();
+  const auto& d = requested->desc();
   if (mode_ == AutotuneMode::off || !store_ || !d.tunable) return p;
   p.key = autotune::KernelKey{d.name, d.source_hash};
   p.bucket = autotune::bucket_for(items, max_grid);
@@ -84,22 +86,24 @@ RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, 
     Race& r = races_[race_id(p.key, p.bucket)];
     if (!r.loaded) {
       r.loaded = true;
+      r.origin = requested;
       const auto winner = store_->winner(device_, p.key, p.bucket);
       r.baseline = d.variant;  // null baseline_kernel: run the kernel as requested
       r.baseline_wg = workgroup_of(d.variant);
       if (winner && *winner != d.variant && workgroup_of(*winner) != 0) {
-        if (auto k = load(d.name, workgroup_of(*winner))) {
+        if (auto k = load(*requested, workgroup_of(*winner))) {
           r.baseline = *winner;
           r.baseline_wg = workgroup_of(*winner);
           r.baseline_kernel = std::move(k);
         }
       }
       if (mode_ == AutotuneMode::race) {
-        for (std::uint32_t wg : candidates_) {
+        for (std::uint32_t wg : d.race_workgroups.empty() ? candidates_ : d.race_workgroups) {
+          if (wg == 0 || wg > max_workgroup_) continue;
           const std::string v = "wg=" + std::to_string(wg);
           if (v != r.baseline && !store_->is_rejected(device_, p.key, p.bucket, v)) r.queue.push_back(wg);
         }
-        next_candidate(r, d.name);
+        next_candidate(r);
       }
     }
     const bool racing = mode_ == AutotuneMode::race && r.spec_kernel != nullptr;
@@ -156,11 +160,11 @@ Racer::Outcome Racer::observe(const RacePick& p, double per_item_ns) {
       r.baseline = r.spec;
       r.baseline_wg = workgroup_of(r.spec);
       r.baseline_kernel = r.spec_kernel;
-      next_candidate(r, p.key.kernel);
+      next_candidate(r);
       if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
     } else if (verdict == policy::SpeculationVerdict::Reject) {
       store_->reject(device_, p.key, p.bucket, r.spec);
-      next_candidate(r, p.key.kernel);
+      next_candidate(r);
       // Out of candidates: the baseline has beaten them all; keep it.
       if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
     }

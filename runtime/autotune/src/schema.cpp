@@ -120,7 +120,7 @@ bool check_compatible(sql::Db& db) {
       throw Error("open",
                   "this SQLite database is not a Spool autotune store (it has tables but no "
                   "schema_version table); it was left untouched",
-                  db.path());
+                  db.path(), Errc::not_supported);
     }
     return false;
   }
@@ -130,7 +130,7 @@ bool check_compatible(sql::Db& db) {
                 "the store has schema version " + std::to_string(v) +
                     ", newer than this Spool's (" + std::to_string(Store::kSchemaVersion) +
                     "); it was left untouched",
-                db.path());
+                db.path(), Errc::not_supported);
   }
   if (v < 1) throw Error("open", "invalid schema version " + std::to_string(v), db.path());
   return true;

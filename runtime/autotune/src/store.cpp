@@ -74,7 +74,7 @@ std::unique_ptr<sql::Db> open_db(const std::string& path, bool memory) {
     try {
       return open_db_once(path, memory);
     } catch (const Error& e) {
-      const int primary = e.code() & 0xff;
+      const int primary = e.sqlite_code() & 0xff;
       if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || Clock::now() >= deadline) throw;
     }
     std::this_thread::sleep_for(pause);
@@ -132,7 +132,7 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, std::string vers
     impl->memory = false;
     return impl;
   } catch (const Error& e) {
-    const int primary = e.code() & 0xff;
+    const int primary = e.sqlite_code() & 0xff;
     if (primary != SQLITE_NOTADB && primary != SQLITE_CORRUPT) throw;
     impl->db.reset();  // close the file before moving it
     std::string why;
@@ -218,8 +218,9 @@ std::optional<Observation> read_observation(sql::Db& db, const DeviceKey& d,
 Observation Store::add_observation(const DeviceKey& d, const KernelKey& k, ShapeBucket b,
                                    const std::string& variant, double per_item_ns) {
   if (!std::isfinite(per_item_ns) || per_item_ns < 0) {
-    throw std::invalid_argument("spool autotune: add_observation: per_item_ns must be a finite, "
-                                "non-negative number");
+    throw Error("add_observation", "per_item_ns " + std::to_string(per_item_ns) +
+                                       " is not a finite, non-negative number",
+                impl_->path);
   }
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;

@@ -152,7 +152,8 @@ std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_builtin(std::string_view
                     std::to_string(info_.limits.max_workgroup_size),
                 "load_builtin", {}, __FILE__, __LINE__);
   }
-  const std::string key = std::string(name) + "/" + std::to_string(block);
+  const std::string key =
+      std::string(name) + "/" + (v.workgroup_size == 0 ? std::string("default") : std::to_string(block));
   std::lock_guard lk(mu_);
   if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
   std::size_t n = 0;
@@ -166,6 +167,8 @@ std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_builtin(std::string_view
                     "load_builtin", {}, __FILE__, __LINE__);
       }
       auto impl = std::make_shared<CuKernelImpl>(ordinal_, t[i], *layout, block);
+      // Loaded at the default size: the autotuner races its declared block sizes.
+      impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
     }

@@ -52,6 +52,10 @@ class VkDeviceImpl final : public backend::DeviceImpl {
                                                   std::span<const std::uint32_t> launch,
                                                   std::span<const std::uint32_t> persistent,
                                                   const backend::KernelVariant& v) override;
+  std::shared_ptr<backend::KernelImpl> load_module(const backend::SpirvModule& m,
+                                                   const backend::KernelVariant& v) override;
+  std::shared_ptr<backend::KernelImpl> load_variant(const backend::KernelImpl& k,
+                                                    const backend::KernelVariant& v) override;
   bool supports(LaunchMode m) const noexcept override;
   std::string unsupported_reason(LaunchMode m) const override;
   const std::shared_ptr<Context>& context() const noexcept { return ctx_; }

@@ -45,6 +45,14 @@ struct Reflection {
 // is not SPIR-V or uses something Spool cannot pass (images, uniforms, ...).
 Reflection reflect_kernel(std::span<const std::uint32_t> spirv, const std::string& name);
 
+// A module kept to build other variants of it (autotune racing).
+struct ModuleSource {
+  std::string name;
+  std::string source_hash;
+  std::vector<std::uint32_t> launch, persistent;
+  std::vector<std::uint32_t> race_workgroups;
+};
+
 class VkKernelImpl final : public backend::KernelImpl {
  public:
   VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
@@ -66,6 +74,13 @@ class VkKernelImpl final : public backend::KernelImpl {
   const Context* context() const noexcept { return ctx_.get(); }
   double compile_ns() const noexcept { return compile_ns_; }
   void set_tunable(bool t) noexcept { desc_.tunable = t; }
+  // A module kernel that may race: its words, to load the other variants.
+  void set_module(std::shared_ptr<const ModuleSource> m) {
+    desc_.tunable = m != nullptr;
+    desc_.race_workgroups = m != nullptr ? m->race_workgroups : std::vector<std::uint32_t>{};
+    module_ = std::move(m);
+  }
+  const std::shared_ptr<const ModuleSource>& module() const noexcept { return module_; }
 
  private:
   std::shared_ptr<Context> ctx_;
@@ -79,6 +94,7 @@ class VkKernelImpl final : public backend::KernelImpl {
   OwnedPipelineLayout persistent_layout_;
   OwnedPipeline persistent_;
   double compile_ns_ = 0;
+  std::shared_ptr<const ModuleSource> module_;  // null: a built-in, or not tunable
 };
 
 }  // namespace spool::vulkan

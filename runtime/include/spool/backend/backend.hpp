@@ -34,9 +34,14 @@ struct KernelDesc {
   std::uint32_t arg_block_size = 0;
   bool has_persistent = false;
   std::string persistent_unavailable_reason;
-  // A built-in kernel loaded with the default variant: the autotuner may
-  // race other variants (KernelVariant) of it.
+  // Loaded with the default variant, and other variants (KernelVariant) can
+  // be built from the same source: the autotuner may race them
+  // (DeviceImpl::load_variant). Built-ins, and modules that declare sizes.
   bool tunable = false;
+  // Workgroup sizes this kernel declares for racing (spool_add_kernels
+  // WORKGROUP_SIZES, the CUDA built-ins' block sizes); empty: the device's
+  // list (SPOOL_AUTOTUNE_WG).
+  std::vector<std::uint32_t> race_workgroups;
   double compile_ns = 0;  // measured time to build this variant (side-compile cost)
 };
 
@@ -49,6 +54,18 @@ class KernelImpl {
 // Variant parameters a kernel is loaded with (autotune candidates).
 struct KernelVariant {
   std::uint32_t workgroup_size = 0;  // 0: the backend's default
+};
+
+// A SPIR-V module and what its builder knows about its source
+// (spool::EmbeddedKernel from spool_add_kernels()).
+struct SpirvModule {
+  std::string name;
+  std::span<const std::uint32_t> launch;
+  std::span<const std::uint32_t> persistent;  // may be empty
+  std::string source_hash;                    // empty: derived from the words
+  // Non-empty: sizes the autotuner may race (the module must then take its
+  // workgroup size from specialization constant 0).
+  std::vector<std::uint32_t> race_workgroups;
 };
 
 struct PackedItem {
@@ -94,6 +111,17 @@ class DeviceImpl {
                                                  std::span<const std::uint32_t> launch,
                                                  std::span<const std::uint32_t> persistent,
                                                  const KernelVariant& v) = 0;
+
+  // A module with a known source hash and declared variants. The default
+  // ignores both (load_spirv); backends that can race modules override it.
+  virtual std::shared_ptr<KernelImpl> load_module(const SpirvModule& m, const KernelVariant& v) {
+    return load_spirv(m.name, m.launch, m.persistent, v);
+  }
+  // Another variant of a tunable kernel this device loaded (autotune
+  // racing). The default reloads a built-in by name.
+  virtual std::shared_ptr<KernelImpl> load_variant(const KernelImpl& k, const KernelVariant& v) {
+    return load_builtin(k.desc().name, v);
+  }
 
   virtual bool supports(LaunchMode m) const noexcept = 0;
   // Why supports(m) is false, for the caller's error message.

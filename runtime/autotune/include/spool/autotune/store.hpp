@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "spool/error.hpp"
+
 namespace spool::autotune {
 
 // The Spool version this library was built as (CMake PROJECT_VERSION); part of every key.
@@ -108,26 +110,29 @@ struct DecisionRow {  // a winner or a rejection
   std::int64_t at_unix = 0;
 };
 
-// Every failure of the store. what() names the call, the SQLite error name and
-// message (or the JSON problem) and the store's path.
-class Error : public std::runtime_error {
+// Every failure of the store: a spool::Error (catch `const spool::Error&` for
+// any Spool failure). what() names the call, the SQLite error name and
+// message (or the JSON problem) and the store's path. code() is
+// Errc::storage for SQLite failures (Errc::timeout while another process
+// holds the file locked), Errc::invalid_argument for bad input (malformed
+// JSON, a bad row or value), Errc::not_supported for a foreign or newer file.
+class Error : public spool::Error {
  public:
   // An SQLite failure: `code` is the extended result code.
   Error(std::string call, int code, const std::string& sqlite_message, std::string path);
-  // A failure that is not an SQLite result (malformed JSON, foreign file, ...).
-  Error(std::string call, const std::string& message, std::string path);
-  [[nodiscard]] const std::string& call() const noexcept { return call_; }
+  // A failure that is not an SQLite result (malformed JSON, a bad value, ...).
+  Error(std::string call, const std::string& message, std::string path,
+        Errc kind = Errc::invalid_argument);
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   // Extended SQLite result code, 0 when the failure is not an SQLite result.
-  [[nodiscard]] int code() const noexcept { return code_; }
+  [[nodiscard]] int sqlite_code() const noexcept { return sqlite_code_; }
   // what() without the "spool autotune: <call>: " prefix and the path.
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
 
  private:
-  std::string call_;
   std::string detail_;
   std::string path_;
-  int code_ = 0;
+  int sqlite_code_ = 0;
 };
 
 class Store {
