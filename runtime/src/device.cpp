@@ -2,11 +2,12 @@
 #include "spool/device.hpp"
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "spool/options.hpp"
@@ -14,6 +15,7 @@
 #include "spool/autotune/store.hpp"
 #include "spool/error.hpp"
 #include "spool/runtime.hpp"
+#include "warn.hpp"
 
 namespace spool {
 
@@ -49,22 +51,48 @@ AutotuneMode autotune_of(const DeviceOptions& o) {
   SPOOL_THROW(Errc::invalid_argument, "SPOOL_AUTOTUNE='" + v + "' is not one of off, race, frozen");
 }
 
-// Opens the autotune store. A corrupt file has been renamed aside by the
-// store (the warning says where); any other failure is reported and the
-// runtime goes on with an in-memory store.
-std::shared_ptr<autotune::Store> open_store(const DeviceOptions& o) {
+// How long device open (and later each store write) waits while another
+// process holds the autotune store locked; past it the runtime goes on with
+// an in-memory store (docs/autotune.md).
+constexpr std::chrono::milliseconds kStoreWait{250};
+
+// Opens the autotune store: read-only in frozen mode (so a pre-tuned store
+// may be shipped read-only), else read-write. A corrupt file has been renamed
+// aside by the store (the warning says where); a store locked by another
+// process for longer than kStoreWait, or unusable otherwise, is reported
+// and the runtime goes on with an in-memory store.
+std::shared_ptr<autotune::Store> open_store(const DeviceOptions& o, AutotuneMode tune) {
   std::string path = o.autotune_db ? *o.autotune_db : options::get("SPOOL_AUTOTUNE_DB");
   if (path.empty()) path = autotune::Store::default_path();
   std::string warning;
+  autotune::OpenOptions oo;
+  oo.read_only = tune == AutotuneMode::frozen && path != ":memory:";
+  oo.busy_timeout = kStoreWait;
   try {
-    std::shared_ptr<autotune::Store> s = autotune::Store::open(path, &warning);
-    if (!warning.empty()) std::fprintf(stderr, "spool: autotune store: %s\n", warning.c_str());
+    std::shared_ptr<autotune::Store> s = autotune::Store::open(path, oo, &warning);
+    if (!warning.empty()) detail::warn("autotune store: " + warning);
     return s;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "spool: autotune store '%s' unusable (%s); using an in-memory store\n",
-                 path.c_str(), e.what());
+    detail::warn("autotune store '" + path + "' unusable (" + e.what() +
+                 "); continuing with an in-memory store, so nothing is saved by this process");
     return autotune::Store::open(":memory:");
   }
+}
+
+// Stale launch profiles of this device: reported once per process and device.
+void report_stale_profiles(autotune::Store& store, const autotune::DeviceKey& d) {
+  static std::mutex mu;
+  static std::set<std::string> reported;
+  {
+    std::lock_guard lk(mu);
+    if (!reported.insert(store.path() + "|" + d.backend + "|" + d.uuid + "|" + d.name).second) return;
+  }
+  const autotune::StaleReport r = store.stale(d, autotune::KernelKey{});
+  if (r.stale_profiles == 0) return;
+  std::string why;
+  for (const auto& reason : r.reasons) why += (why.empty() ? "" : "; ") + reason;
+  detail::warn("autotune store " + store.path() + ": " + std::to_string(r.stale_profiles) +
+               " stale launch profile rows, not used (" + why + ")");
 }
 
 std::vector<std::uint32_t> parse_candidates(const DeviceOptions& o) {
@@ -141,8 +169,16 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   const Calibration cal = calibration_of(opts);
   const AutotuneMode tune = autotune_of(opts);
   std::shared_ptr<autotune::Store> store;
-  if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts);
+  if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts, tune);
   const autotune::DeviceKey dkey = device_key(impl_->info());
+  if (store) {
+    try {
+      report_stale_profiles(*store, dkey);
+      if (tune == AutotuneMode::race) store->record_current(dkey, autotune::KernelKey{});
+    } catch (const std::exception& e) {
+      detail::warn(std::string("autotune store: ") + e.what());
+    }
+  }
   if (store && !store->in_memory()) {
     const std::string path = store->path();
     const auto slash = path.find_last_of('/');
@@ -155,17 +191,17 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
     try {
       if (auto rec = store->load_profile(dkey)) p = from_record(*rec);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "spool: cannot read the stored launch profile (%s)\n", e.what());
+      detail::warn(std::string("cannot use the stored launch profile; measuring instead (") + e.what() + ")");
     }
   }
   if (cal == Calibration::always || (cal == Calibration::cached && p.source != "store")) {
     p = impl_->calibrate();
     p.source = "calibrated";
-    if (store) {
+    if (store && !store->read_only()) {  // frozen: nothing is written
       try {
         store->save_profile(dkey, to_record(p));
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "spool: cannot store the launch profile (%s)\n", e.what());
+        detail::warn(std::string("cannot store the launch profile (") + e.what() + ")");
       }
     }
   }

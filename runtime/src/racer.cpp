@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "spool/policy/speculation.hpp"
+#include "warn.hpp"
 
 namespace spool {
 
@@ -42,7 +44,31 @@ Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device,
 void Racer::report(const std::exception& e) {
   if (reported_) return;
   reported_ = true;
-  std::fprintf(stderr, "spool: autotune: %s (the batch ran as requested; later autotune errors are not shown)\n", e.what());
+  detail::warn(std::string("autotune: ") + e.what() +
+               " (the batch ran as requested; later autotune errors are not shown)");
+}
+
+// Rows of this kernel measured under another driver, API or Spool version or
+// another source hash: never used; reported once per process and kernel key.
+void Racer::report_stale(const autotune::KernelKey& k) {
+  static std::mutex mu;
+  static std::set<std::string> reported;
+  {
+    std::lock_guard lk(mu);
+    const std::string id = store_->path() + "|" + device_.backend + "|" + device_.uuid + "|" + device_.name + "|" +
+                           k.kernel + "|" + k.source_hash;
+    if (!reported.insert(id).second) return;
+  }
+  const autotune::StaleReport r = store_->stale(device_, k);
+  const std::uint64_t rows = r.stale_observations + r.stale_winners + r.stale_rejections;
+  if (mode_ == AutotuneMode::race) store_->record_current(device_, k);
+  if (rows == 0) return;
+  std::string why;
+  for (const auto& reason : r.reasons) {
+    if (reason.find(" for the launch profile of ") == std::string::npos) why += (why.empty() ? "" : "; ") + reason;
+  }
+  detail::warn("autotune store " + store_->path() + ": " + std::to_string(rows) + " stale rows of kernel '" +
+               k.kernel + "' are not used (" + why + "); `spool autotune list` marks them");
 }
 
 // A variant this device cannot build (e.g. too large a workgroup) is skipped.
@@ -87,6 +113,7 @@ RacePick Racer::pick(const std::shared_ptr<backend::KernelImpl>& requested, std:
     if (!r.loaded) {
       r.loaded = true;
       r.origin = requested;
+      report_stale(p.key);
       const auto winner = store_->winner(device_, p.key, p.bucket);
       r.baseline = d.variant;  // null baseline_kernel: run the kernel as requested
       r.baseline_wg = workgroup_of(d.variant);

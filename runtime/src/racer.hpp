@@ -92,6 +92,7 @@ class Racer {
   mutable std::mutex mu_;
   std::map<std::string, Race> races_;
   void report(const std::exception& e);  // callers hold mu_
+  void report_stale(const autotune::KernelKey& k);
   bool reported_ = false;
 };
 

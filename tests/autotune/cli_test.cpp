@@ -125,11 +125,25 @@ TEST_F(Cli, FailsAndChangesNothingWhenImportIsMalformed) {
   EXPECT_EQ(Store::open(db_)->export_json(), before);
 }
 
-TEST_F(Cli, FailsSayingWhereTheFileWentWhenStoreIsCorrupt) {
+// `list` only reads: a corrupt store is reported and left where it is
+// (writing commands move it aside, as the runtime does).
+TEST_F(Cli, FailsAndLeavesTheFileInPlaceWhenListingACorruptStore) {
   const std::string bad = dir_.file("corrupt.sqlite");
   const std::string garbage(512, '\x7f');
   write_bytes(bad, garbage);
   const Result r = spool_cli("--db " + quote(bad) + " autotune list");
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_NE(r.output.find("file is not a database"), std::string::npos) << r.output;
+  EXPECT_EQ(read_bytes(bad), garbage);
+}
+
+TEST_F(Cli, FailsSayingWhereTheFileWentWhenImportingIntoACorruptStore) {
+  const std::string bad = dir_.file("corrupt.sqlite");
+  const std::string garbage(512, '\x7f');
+  write_bytes(bad, garbage);
+  const std::string json = dir_.file("rows.json");
+  write_bytes(json, Store::open(":memory:")->export_json());
+  const Result r = spool_cli("--db " + quote(bad) + " autotune import " + quote(json));
   EXPECT_EQ(r.rc, 1) << r.output;
   EXPECT_NE(r.output.find("moved aside to '" + bad + ".corrupt-"), std::string::npos) << r.output;
   bool kept = false;

@@ -23,7 +23,8 @@ const char* const kAutotuneUsage =
     "Inspect and move the autotune store (docs/autotune.md).\n"
     "\n"
     "Subcommands:\n"
-    "  list             launch profiles and one line per kernel (source hash)\n"
+    "  list             launch profiles and one line per kernel (source hash); rows the\n"
+    "                   latest run of this device or kernel did not use are marked STALE\n"
     "  show <kernel>    every observation, winner and rejection of a kernel\n"
     "  clear            delete every row of the store\n"
     "  export [file]    write all rows as JSON to file (default: standard output)\n"
@@ -38,15 +39,18 @@ struct Opened {
   std::string shown_path;  // what the user asked for
 };
 
-// Read-only subcommands on a missing file use an empty in-memory store rather
-// than creating the file. A store that fell back to memory because its file is
-// corrupt is a failure: the warning says where the file went.
+// Read-only subcommands open the store read-only (they change nothing, not
+// even the schema version) and use an empty in-memory store for a missing
+// file rather than creating it. A store that fell back to memory because its
+// file is corrupt is a failure: the warning says where the file went.
 Opened open_store(const Context& ctx, bool writes) {
   std::error_code ec;
-  const bool missing = ctx.db_path != ":memory:" && !std::filesystem::exists(ctx.db_path, ec);
+  const bool memory = ctx.db_path == ":memory:" || ctx.db_path.empty();
+  const bool missing = !memory && !std::filesystem::exists(ctx.db_path, ec);
   std::string warning;
-  auto store = at::Store::open(!writes && missing ? std::string(":memory:") : ctx.db_path,
-                               &warning);
+  at::OpenOptions options;
+  options.read_only = !writes && !memory && !missing;
+  auto store = at::Store::open(!writes && missing ? std::string(":memory:") : ctx.db_path, options, &warning);
   if (!warning.empty()) throw std::runtime_error(warning);
   return Opened{std::move(store), ctx.db_path};
 }
@@ -70,11 +74,22 @@ std::string bucket(at::ShapeBucket b) {
   return "items=2^" + std::to_string(b.log2_items) + " grid=2^" + std::to_string(b.log2_grid);
 }
 
+// Bounded width whatever the file holds (a hand-edited row may hold 1e300).
 std::string ns(double v) {
   std::ostringstream os;
-  os << std::fixed << std::setprecision(v < 100 ? 2 : 0) << v << " ns";
+  if (std::isfinite(v) && std::fabs(v) < 1e9) {
+    os << std::fixed << std::setprecision(std::fabs(v) < 100 ? 2 : 0) << v << " ns";
+  } else {
+    os << std::setprecision(3) << v << " ns";
+  }
   return os.str();
 }
+
+// " STALE (driver 1.2 != 1.3 (current))" for a row the latest process did not use.
+std::string stale(const std::string& why) { return why.empty() ? std::string() : " STALE (" + why + ")"; }
+
+// " INVALID (field ...)" for a row that breaks the store's limits (never used).
+std::string invalid(const std::string& why) { return why.empty() ? std::string() : " INVALID (" + why + ")"; }
 
 void expect_args(Args args, std::size_t n, const char* usage) {
   if (args.size() != n) throw UsageError(std::string("usage: spool autotune ") + usage);
@@ -92,26 +107,41 @@ int list(const Context& ctx, Args args) {
             << " R=" << ns(p.profile.record_setup_ns) << " r=" << ns(p.profile.replay_ns)
             << " P=" << ns(p.profile.persistent_setup_ns) << " p=" << ns(p.profile.queue_item_ns)
             << " samples=" << p.profile.samples << " measured=" << when(p.profile.measured_at_unix)
-            << "\n";
+            << invalid(at::problem(p.profile)) << stale(p.stale) << "\n";
   }
   struct Summary {
-    std::uint64_t variants = 0, samples = 0, winners = 0, rejections = 0;
+    std::uint64_t variants = 0, samples = 0, winners = 0, rejections = 0, stale_rows = 0;
+    std::string stale;  // the first reason
   };
   std::map<std::tuple<std::string, std::string>, Summary> kernels;
+  const auto note_stale = [](Summary& s, const std::string& why) {
+    if (why.empty()) return;
+    s.stale_rows += 1;
+    if (s.stale.empty()) s.stale = why;
+  };
   for (const auto& r : o.store->list_observations()) {
     auto& s = kernels[{r.kernel.kernel, r.kernel.source_hash}];
     s.variants += 1;
     s.samples += r.observation.count;
+    note_stale(s, r.stale);
   }
-  for (const auto& r : o.store->list_winners()) kernels[{r.kernel.kernel, r.kernel.source_hash}].winners += 1;
+  for (const auto& r : o.store->list_winners()) {
+    auto& s = kernels[{r.kernel.kernel, r.kernel.source_hash}];
+    s.winners += 1;
+    note_stale(s, r.stale);
+  }
   for (const auto& r : o.store->list_rejections()) {
-    kernels[{r.kernel.kernel, r.kernel.source_hash}].rejections += 1;
+    auto& s = kernels[{r.kernel.kernel, r.kernel.source_hash}];
+    s.rejections += 1;
+    note_stale(s, r.stale);
   }
   ctx.out << "kernels: " << kernels.size() << "\n";
   for (const auto& [key, s] : kernels) {
     ctx.out << "  " << std::get<0>(key) << " source=" << std::get<1>(key)
             << " variants=" << s.variants << " samples=" << s.samples << " winners=" << s.winners
-            << " rejected=" << s.rejections << "\n";
+            << " rejected=" << s.rejections;
+    if (s.stale_rows != 0) ctx.out << " STALE: " << s.stale_rows << " rows (" << s.stale << ")";
+    ctx.out << "\n";
   }
   return kExitOk;
 }
@@ -135,19 +165,20 @@ int show(const Context& ctx, Args args) {
             << " " << bucket(r.bucket) << " variant=" << r.variant
             << ": n=" << r.observation.count << " mean=" << ns(r.observation.mean_ns)
             << " sd=" << ns(std::sqrt(r.observation.variance()))
-            << " updated=" << when(r.updated_at_unix) << "\n";
+            << " updated=" << when(r.updated_at_unix) << invalid(at::problem(r.observation))
+            << stale(r.stale) << "\n";
   }
   ctx.out << "winners: " << win.size() << "\n";
   for (const auto& r : win) {
     ctx.out << "  " << device(r.device, r.spool_version) << " source=" << r.kernel.source_hash
             << " " << bucket(r.bucket) << " -> " << r.variant << " (decided " << when(r.at_unix)
-            << ")\n";
+            << ")" << stale(r.stale) << "\n";
   }
   ctx.out << "rejections: " << rej.size() << "\n";
   for (const auto& r : rej) {
     ctx.out << "  " << device(r.device, r.spool_version) << " source=" << r.kernel.source_hash
             << " " << bucket(r.bucket) << " variant=" << r.variant << " (rejected "
-            << when(r.at_unix) << ")\n";
+            << when(r.at_unix) << ")" << stale(r.stale) << "\n";
   }
   return kExitOk;
 }
