@@ -125,6 +125,46 @@ TEST_F(Cli, FailsAndChangesNothingWhenImportIsMalformed) {
   EXPECT_EQ(Store::open(db_)->export_json(), before);
 }
 
+TEST_F(Cli, MarksStaleRowsWhenListing) {
+  {
+    auto s = Store::open(db_);
+    s->add_observation(lavapipe(), saxpy("sha256:bbbb"), kBucket, "wg=64", 90);
+    s->record_current(lavapipe(), saxpy("sha256:bbbb"));  // what the latest run used
+  }
+  const Result r = spool_cli(db() + " autotune list");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("saxpy source=sha256:aaaa variants=2 samples=3 winners=1 rejected=1 STALE: 4 rows "
+                          "(source hash sha256:aaaa != sha256:bbbb (current))"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("saxpy source=sha256:bbbb variants=1 samples=1 winners=0 rejected=0\n"),
+            std::string::npos)
+      << r.output;
+  const Result show = spool_cli(db() + " autotune show saxpy");
+  EXPECT_NE(show.output.find("-> wg=256,body=alt (decided "), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find(") STALE (source hash sha256:aaaa != sha256:bbbb (current))"), std::string::npos)
+      << show.output;
+}
+
+TEST_F(Cli, RefusesAnImportWithABadValueNamingRowAndFieldAndWritesNothing) {
+  const std::string before = read_bytes(db_);
+  const std::string json = dir_.file("bad.json");
+  {
+    auto other = Store::open(":memory:");
+    LaunchProfileRecord p;
+    p.launch_ns = 1000;
+    other->save_profile(lavapipe("9.9"), p);
+    std::string text = other->export_json();
+    text.replace(text.find("\"launch_ns\": 1000.0"), 19, "\"launch_ns\": -1e12");
+    write_bytes(json, text);
+  }
+  const Result r = spool_cli(db() + " autotune import " + quote(json));
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_NE(r.output.find("launch_profiles[0]: field 'launch_ns' = -1e+12"), std::string::npos) << r.output;
+  auto s = Store::open(db_);
+  EXPECT_FALSE(s->load_profile(lavapipe("9.9")).has_value());
+}
+
 // `list` only reads: a corrupt store is reported and left where it is
 // (writing commands move it aside, as the runtime does).
 TEST_F(Cli, FailsAndLeavesTheFileInPlaceWhenListingACorruptStore) {
