@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   g++ cmake make ninja-build pkg-config git
   libvulkan-dev vulkan-tools mesa-vulkan-drivers glslc
-  spirv-cross libspirv-cross-c-shared-dev
+  spirv-cross libspirv-cross-c-shared-dev spirv-tools
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev

@@ -37,7 +37,11 @@ struct Reflection {
   std::uint32_t local_size_x = 1; // its literal (or default) value
 };
 
-// Reflects a compute module. A module following the Spool ABI (push
+// Throws spool::Error(invalid_argument) with the validator's first message
+// unless `spirv` is a valid SPIR-V module for Vulkan 1.2 (SPIRV-Tools).
+void validate_spirv(std::span<const std::uint32_t> spirv, const std::string& name);
+
+// Validates (validate_spirv), then reflects a compute module. A module following the Spool ABI (push
 // constants uint spool_grid, uint spool_item, SpoolArgs args; workgroup size
 // from constant_id 0) gets the ABI layout; any other module gets its own push
 // constants and set-0 storage buffers as arguments (spool_abi = false).
