@@ -43,6 +43,14 @@ Calibration calibration_of(const DeviceOptions& o) {
   SPOOL_THROW(Errc::invalid_argument, "SPOOL_CALIBRATE='" + v + "' is not one of auto, always, 0");
 }
 
+bool validate_of(const DeviceOptions& o) {
+  if (o.validate) return *o.validate;
+  const std::string v = options::get("SPOOL_VALIDATE");
+  if (v == "0" || v.empty()) return false;
+  if (v == "1") return true;
+  SPOOL_THROW(Errc::invalid_argument, "SPOOL_VALIDATE='" + v + "' is not 0 or 1");
+}
+
 AutotuneMode autotune_of(const DeviceOptions& o) {
   const std::string v = o.autotune ? *o.autotune : options::get("SPOOL_AUTOTUNE");
   if (v == "off") return AutotuneMode::off;
@@ -168,6 +176,12 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   const auto force = parse_force(opts);
   const Calibration cal = calibration_of(opts);
   const AutotuneMode tune = autotune_of(opts);
+  bool validate = validate_of(opts);
+  if (validate && !impl_->enable_validation()) {
+    detail::warn("validation mode (SPOOL_VALIDATE) is not supported by the " +
+                 std::string(to_string(impl_->info().backend)) + " backend; buffers are not guarded");
+    validate = false;
+  }
   std::shared_ptr<autotune::Store> store;
   if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts, tune);
   const autotune::DeviceKey dkey = device_key(impl_->info());
@@ -216,6 +230,7 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
         parse_candidates(opts), impl_->info().limits.max_workgroup_size);
   }
   dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, force, std::move(racer));
+  dispatcher_->set_validate(validate);
   std::optional<std::string> tpath =
       opts.telemetry_path ? opts.telemetry_path : options::get_set("SPOOL_TELEMETRY");
   if (tpath && !tpath->empty()) dispatcher_->add_sink(std::make_shared<JsonLinesSink>(*tpath));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "guard_check.hpp"
 #include "launch_model.hpp"
 #include "racer.hpp"
 #include "spool/backend/backend.hpp"
@@ -47,6 +48,7 @@ struct Dispatcher::Impl {
   LaunchModel model;
   std::optional<LaunchMode> default_force;
   std::shared_ptr<Racer> racer;
+  bool validate = false;
   std::mutex sinks_mu;
   std::vector<std::shared_ptr<TelemetrySink>> sinks;
   std::atomic<std::uint64_t> next_id{1};
@@ -72,6 +74,7 @@ Dispatcher::~Dispatcher() = default;
 
 LaunchProfile Dispatcher::profile() const { return impl_->model.profile(); }
 void Dispatcher::set_profile(LaunchProfile p) { impl_->model.set_profile(std::move(p)); }
+void Dispatcher::set_validate(bool on) noexcept { impl_->validate = on; }
 
 void Dispatcher::add_sink(std::shared_ptr<TelemetrySink> sink) {
   if (!sink) SPOOL_THROW(Errc::invalid_argument, "add_sink: null telemetry sink");
@@ -165,7 +168,10 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     out.fallback_items = r.fallback_items;
     out.persistent_was_resident = r.was_resident;
     out.failure = std::move(r.failure);
-    if (out.items_failed == 0 && !out.watchdog_fired) {
+    // Validation mode: a batch that wrote outside its buffers is failed and
+    // teaches neither the model nor the race.
+    const bool in_bounds = !impl->validate || check_guards(st->batch, out);
+    if (out.items_failed == 0 && !out.watchdog_fired && in_bounds) {
       impl->model.observe(key, mode, n, r.wall_ns, r.device_ns,
                           mode != LaunchMode::persistent || !r.was_resident);
       if (impl->racer && !race.role.empty()) {

@@ -23,6 +23,7 @@ constexpr Option kTable[] = {
     {"SPOOL_AUTOTUNE", "race", "off | race | frozen"},
     {"SPOOL_AUTOTUNE_DB", "", "autotune store path (default: XDG cache)"},
     {"SPOOL_AUTOTUNE_WG", "64,32,128,16,256", "workgroup sizes the autotuner races, in order"},
+    {"SPOOL_VALIDATE", "0", "1: guard bytes around every Spool buffer, checked after each batch (docs/validation.md)"},
 };
 }  // namespace
 

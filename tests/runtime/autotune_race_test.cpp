@@ -222,6 +222,7 @@ TEST(PipelineCache, IsPersistedNextToTheStoreAndForeignDataIsKeptAside) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string db = dir + "/autotune.sqlite";
+  spool::autotune::Store::open(db);  // frozen mode opens stores read-only: it must exist
   {
     auto dev = open(db, "frozen", "64");
     if (!dev) GTEST_SKIP() << "no Vulkan device";

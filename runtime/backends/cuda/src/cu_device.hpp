@@ -82,6 +82,10 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   void execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) override;
   LaunchProfile calibrate() override;
   void park_persistent() override;
+  bool enable_validation() override {
+    validate_ = true;
+    return true;
+  }
 
  private:
   // ---- cu_exec.cpp (callers hold mu_ and made the device current) ----
@@ -139,6 +143,7 @@ class CuDeviceImpl final : public backend::DeviceImpl {
   int ordinal_;
   DeviceInfo info_;
   PersistentOptions popts_;
+  bool validate_ = false;  // guards around every buffer (SPOOL_VALIDATE)
   bool borrowed_ = false;
   mutable std::mutex mu_;
 

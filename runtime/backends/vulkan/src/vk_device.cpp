@@ -127,7 +127,7 @@ std::string VkDeviceImpl::identity() const {
 
 std::shared_ptr<backend::BufferImpl> VkDeviceImpl::create_buffer(std::uint64_t bytes,
                                                                  bool host_visible) {
-  return std::make_shared<VkBufferImpl>(ctx_, bytes, host_visible);
+  return std::make_shared<VkBufferImpl>(ctx_, bytes, host_visible, validate_);
 }
 
 std::vector<std::string> VkDeviceImpl::builtin_kernels() const {

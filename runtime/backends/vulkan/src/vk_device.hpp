@@ -64,6 +64,10 @@ class VkDeviceImpl final : public backend::DeviceImpl {
   LaunchProfile calibrate() override;
   void park_persistent() override;
   void attach_cache_dir(const std::string& dir) override;
+  bool enable_validation() override {
+    validate_ = true;
+    return true;
+  }
 
  private:
   // ---- vk_exec.cpp (callers hold mu_) ----
@@ -105,6 +109,7 @@ class VkDeviceImpl final : public backend::DeviceImpl {
 
   std::shared_ptr<Context> ctx_;
   PersistentOptions popts_;
+  bool validate_ = false;  // guards around every buffer (SPOOL_VALIDATE)
   mutable std::mutex mu_;  // the queue and all execution state
 
   // launches / recorded

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spool/args.hpp"
+#include "spool/backend/guards.hpp"
 #include "spool/types.hpp"
 
 namespace spool::backend {
@@ -24,6 +25,11 @@ class BufferImpl {
   virtual std::uint64_t size() const noexcept = 0;
   virtual void* host_ptr() const noexcept = 0;  // nullptr when not host visible
   virtual std::uint64_t device_address() const noexcept = 0;
+  // Validation mode (spool/backend/guards.hpp): whether this buffer has
+  // guards, and what changed in them since the last check (they are then
+  // refilled). Call only when no batch using the buffer runs.
+  virtual bool guarded() const noexcept { return false; }
+  virtual GuardDamage check_guards() { return {}; }
 };
 
 struct KernelDesc {
@@ -136,6 +142,11 @@ class DeviceImpl {
   // (persistent). Errors in the request throw; failures during execution are
   // reported through ExecResult (items_failed, failure), never lost.
   virtual void execute(LaunchMode mode, const ExecRequest& req, Completion done) = 0;
+
+  // Validation mode: from now on create_buffer() surrounds every buffer
+  // with guards (BufferImpl::check_guards). Called before any buffer is
+  // created; false when the backend cannot (the runtime then warns).
+  virtual bool enable_validation() { return false; }
 
   // A directory where the backend may keep compiled-pipeline caches across
   // runs (next to the autotune store). Called once, before any kernel loads.
