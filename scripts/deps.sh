@@ -12,6 +12,7 @@ PKGS=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
   valgrind binutils
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
