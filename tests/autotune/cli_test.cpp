@@ -1,4 +1,5 @@
 // Runs the built `spool` binary: outputs and exit codes of `spool autotune ...`.
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
@@ -163,6 +164,27 @@ TEST_F(Cli, RefusesAnImportWithABadValueNamingRowAndFieldAndWritesNothing) {
   EXPECT_NE(r.output.find("launch_profiles[0]: field 'launch_ns' = -1e+12"), std::string::npos) << r.output;
   auto s = Store::open(db_);
   EXPECT_FALSE(s->load_profile(lavapipe("9.9")).has_value());
+}
+
+// A row written behind the store's back (raw SQL) with an absurd value is
+// shown bounded and marked, never trusted.
+TEST_F(Cli, MarksInvalidRowsAndPrintsThemBoundedWhenListing) {
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "UPDATE launch_profiles SET persistent_setup_ns = 1e300", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  const Result r = spool_cli(db() + " autotune list");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("P=1e+300 ns"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("INVALID (field 'persistent_setup_ns' = 1e+300"), std::string::npos) << r.output;
+  for (std::size_t start = 0, end; start < r.output.size(); start = end + 1) {
+    end = r.output.find('\n', start);
+    if (end == std::string::npos) end = r.output.size();
+    EXPECT_LT(end - start, 400u) << r.output.substr(start, end - start);
+  }
 }
 
 // `list` only reads: a corrupt store is reported and left where it is

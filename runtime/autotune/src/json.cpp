@@ -166,7 +166,10 @@ Parsed parse(const std::string& text, const std::string& path) {
   } catch (const json::exception& e) {
     throw Error("import_json", std::string("malformed JSON: ") + e.what(), path);
   }
-  if (!doc.is_object() || doc.value("format", std::string()) != "spool-autotune") {
+  // (doc.value("format", ...) would throw a json type_error for a non-string.)
+  const auto format = doc.is_object() ? doc.find("format") : doc.end();
+  if (!doc.is_object() || format == doc.end() || !format->is_string() ||
+      format->get<std::string>() != "spool-autotune") {
     throw Error("import_json", "not a Spool autotune export (\"format\" must be \"spool-autotune\")",
                 path);
   }
@@ -301,7 +304,13 @@ std::string Store::export_json() {
 }
 
 std::size_t Store::import_json(const std::string& text) {
-  const Parsed p = parse(text, impl_->path);  // validates everything before writing
+  Parsed p;
+  try {
+    p = parse(text, impl_->path);  // validates everything before writing
+  } catch (const nlohmann::json::exception& e) {
+    // Every check above is explicit; this is the net under a missed one.
+    throw Error("import_json", std::string("malformed document: ") + e.what() + "; nothing was imported", impl_->path);
+  }
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;
   sql::Txn txn(db);
