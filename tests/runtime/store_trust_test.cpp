@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "spool/autotune/store.hpp"
 #include "spool/spool.hpp"
@@ -73,15 +74,27 @@ bool write_tuned_store(const std::string& db) {
   return true;
 }
 
+// Runs StoreTrust.<test> in a fresh process (this binary, exec'd), with the
+// store path in its environment; everything is prepared before fork so the
+// child only drops privileges and execs.
 int run_child(const char* test, const std::string& db, bool drop_privileges) {
+  const std::string filter = std::string("--gtest_filter=StoreTrust.") + test;
+  std::vector<std::string> env_strings = {"SPOOL_TEST_TRUST_DB=" + db};
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string(*e).rfind("SPOOL_TEST_TRUST_DB=", 0) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char arg0[] = "store_trust_child";
+  char also[] = "--gtest_also_run_disabled_tests";
+  char* argv[] = {arg0, const_cast<char*>(filter.c_str()), also, nullptr};
+  const bool drop = drop_privileges && getuid() == 0;
   const pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
-    setenv("SPOOL_TEST_TRUST_DB", db.c_str(), 1);
-    if (drop_privileges && getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
-    const std::string filter = std::string("--gtest_filter=StoreTrust.") + test;
-    execl("/proc/self/exe", "store_trust_child", filter.c_str(), "--gtest_also_run_disabled_tests",
-          static_cast<char*>(nullptr));
+    if (drop && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
+    execve("/proc/self/exe", argv, envp.data());
     _exit(127);
   }
   int status = 0;
