@@ -28,7 +28,8 @@
 # spool::spool (or spool::runtime) for spool/embedded_kernel.hpp.
 #
 # Needs glslc (Debian: glslc). SPOOL_GLSL_INCLUDE_DIR names the directory of
-# spool_abi.glsl and the two wrappers; spoolConfig.cmake sets it.
+# spool_abi.glsl and the two wrappers, SPOOL_RING_ABI_INCLUDE_DIR the include
+# directory holding spool/backend/ring_abi.h; spoolConfig.cmake sets both.
 set(_SPOOL_KERNELS_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(spool_add_kernels target)
@@ -79,7 +80,8 @@ function(spool_add_kernels target)
   set(_gen ${CMAKE_CURRENT_BINARY_DIR}/spool_kernels/${target})
   set(_abi ${SPOOL_GLSL_INCLUDE_DIR}/spool_abi.glsl ${SPOOL_GLSL_INCLUDE_DIR}/wrap_launch.glsl
            ${SPOOL_GLSL_INCLUDE_DIR}/wrap_persistent.glsl)
-  set(_inc -I ${SPOOL_GLSL_INCLUDE_DIR})
+  set(_inc -I ${SPOOL_GLSL_INCLUDE_DIR} -I ${SPOOL_RING_ABI_INCLUDE_DIR})
+  list(APPEND _abi ${SPOOL_RING_ABI_INCLUDE_DIR}/spool/backend/ring_abi.h)
   foreach(d ${K_INCLUDE_DIRS})
     get_filename_component(d ${d} ABSOLUTE)
     list(APPEND _inc -I ${d})

@@ -4,8 +4,13 @@
 // the watchdog tests.
 // Every poll is an atomic read-modify-write with a visible side effect (the
 // poll counter), so the compiler can neither hoist the gate read nor drop the
-// loop. llvmpipe ends a loop nest after 65535 iterations, so each iteration
-// makes 256 polls (unrolled): up to ~16.7 million polls on lavapipe.
+// loop. CPU drivers bound a shader's loop iterations (llvmpipe: 65535 in
+// total), so each iteration makes 256 polls (unrolled; more makes the JIT
+// compile take tens of seconds), and the body declares its loop cost for
+// the persistent queue: up to 60000 iterations (15.4 million polls) per
+// item, plus one for leaving the loop.
+#define SPOOL_SPIN_ITERATIONS 60000u
+#define SPOOL_BODY_LOOP_BOUND 60001u
 SPOOL_BUFFER(SpoolUints, uint);
 struct SpoolArgs { SpoolUints gate; SpoolUints marks; uint item_id; uint limit; };
 
@@ -25,7 +30,7 @@ void spool_body(SpoolArgs args, uint i, uint item) {
   const uint base = 3u * args.item_id;
   atomicAdd(args.marks.v[base], 1u);
   bool open = false;
-  while (!open) {
+  for (uint n = 0u; !open && n < SPOOL_SPIN_ITERATIONS; ++n) {
     SPOOL_POLL256
   }
   atomicAdd(args.marks.v[base + 1u], 1u);

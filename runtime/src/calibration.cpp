@@ -1,6 +1,7 @@
 #include "spool/backend/calibration.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <condition_variable>
 #include <mutex>
 
@@ -14,8 +15,8 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-LaunchProfile profile_from_samples(const CalibrationSamples& s) {
-  constexpr double n = CalibrationPlan::kRecordItems;
+LaunchProfile profile_from_samples(const CalibrationSamples& s, std::uint32_t record_items) {
+  const double n = std::max<std::uint32_t>(record_items, 2);
   LaunchProfile p;
   p.launch_ns = median(s.launch_per_item);
   const double t1 = median(s.record_one), tn = median(s.record_many);
@@ -26,6 +27,32 @@ LaunchProfile profile_from_samples(const CalibrationSamples& s) {
   p.persistent_setup_ns = std::max(0.0, median(s.persistent_cold) - p.queue_item_ns);
   p.persistent_available = true;
   return p;
+}
+
+bool profile_agrees(const LaunchProfile& stored, const LaunchProfile& quick, double factor, std::string* why) {
+  struct Field {
+    const char* name;
+    double LaunchProfile::*value;
+    bool measured;
+  };
+  const Field fields[] = {{"L", &LaunchProfile::launch_ns, true},
+                          {"r", &LaunchProfile::replay_ns, stored.recorded_available && quick.recorded_available},
+                          {"p", &LaunchProfile::queue_item_ns,
+                           stored.persistent_available && quick.persistent_available}};
+  std::string out;
+  for (const Field& f : fields) {
+    if (!f.measured) continue;
+    const double a = stored.*f.value, b = quick.*f.value;
+    constexpr double kSlackNs = 2000;
+    if (!(a >= 0) || !(b >= 0) || b > a * factor + kSlackNs || a > b * factor + kSlackNs) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "%s%s stored %.2f us, now %.2f us", out.empty() ? "" : ", ", f.name,
+                    a / 1e3, b / 1e3);
+      out += buf;
+    }
+  }
+  if (why != nullptr) *why = out;
+  return out.empty();
 }
 
 std::vector<PackedItem> empty_items(std::uint32_t n) {

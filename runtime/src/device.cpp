@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "spool/options.hpp"
+#include "placement.hpp"
 #include "racer.hpp"
+#include "spool/backend/calibration.hpp"
 #include "spool/autotune/store.hpp"
 #include "spool/error.hpp"
 #include "spool/runtime.hpp"
@@ -33,6 +35,10 @@ std::optional<LaunchMode> parse_force(const DeviceOptions& o) {
 }
 
 enum class Calibration { skip, always, cached };
+
+// How far a quick check may stray from a stored profile's per-item costs
+// before the profile is measured again.
+constexpr double kProfileTolerance = 2.0;
 
 Calibration calibration_of(const DeviceOptions& o) {
   if (o.calibrate) return *o.calibrate ? Calibration::always : Calibration::skip;
@@ -185,40 +191,60 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   std::shared_ptr<autotune::Store> store;
   if (tune != AutotuneMode::off || cal == Calibration::cached) store = open_store(opts, tune);
   const autotune::DeviceKey dkey = device_key(impl_->info());
-  if (store) {
-    try {
-      report_stale_profiles(*store, dkey);
-      if (tune == AutotuneMode::race) store->record_current(dkey, autotune::KernelKey{});
-    } catch (const std::exception& e) {
-      detail::warn(std::string("autotune store: ") + e.what());
-    }
-  }
   if (store && !store->in_memory()) {
     const std::string path = store->path();
     const auto slash = path.find_last_of('/');
     impl_->attach_cache_dir(slash == std::string::npos ? "." : path.substr(0, slash));
   }
 
+  // A CPU device measures differently depending on the CPUs the process
+  // may use: its profile is stored per placement.
+  autotune::DeviceKey pkey = dkey;
+  const std::string placement = impl_->info().type == DeviceType::cpu ? cpu_placement() : std::string();
+  if (!placement.empty()) pkey.driver_version += " [" + placement + "]";
+  if (store) {
+    try {
+      report_stale_profiles(*store, pkey);
+      if (tune == AutotuneMode::race) store->record_current(pkey, autotune::KernelKey{});
+    } catch (const std::exception& e) {
+      detail::warn(std::string("autotune store: ") + e.what());
+    }
+  }
   LaunchProfile p;
   p.source = "uncalibrated";
   if (cal == Calibration::cached && store) {
     try {
-      if (auto rec = store->load_profile(dkey)) p = from_record(*rec);
+      if (auto rec = store->load_profile(pkey)) p = from_record(*rec);
     } catch (const std::exception& e) {
       detail::warn(std::string("cannot use the stored launch profile; measuring instead (") + e.what() + ")");
     }
+    // A stored profile was measured under another process's conditions:
+    // check it with a few probes per mode before trusting it.
+    if (p.source == "store") {
+      std::string why;
+      const LaunchProfile quick = impl_->calibrate_quick();
+      if (backend::profile_agrees(p, quick, kProfileTolerance, &why)) {
+        p.validation = "stored profile confirmed by a quick check";
+      } else {
+        p.source = "stale";
+        p.validation = "stored profile disagreed with a quick check (" + why + "); recalibrated";
+      }
+    }
   }
   if (cal == Calibration::always || (cal == Calibration::cached && p.source != "store")) {
+    const std::string validation = p.validation;
     p = impl_->calibrate();
     p.source = "calibrated";
+    p.validation = validation;
     if (store && !store->read_only()) {  // frozen: nothing is written
       try {
-        store->save_profile(dkey, to_record(p));
+        store->save_profile(pkey, to_record(p));
       } catch (const std::exception& e) {
         detail::warn(std::string("cannot store the launch profile (") + e.what() + ")");
       }
     }
   }
+  p.placement = placement;
   std::shared_ptr<Racer> racer;
   if (tune != AutotuneMode::off && store) {
     backend::DeviceImpl* dev = impl_.get();
@@ -249,6 +275,7 @@ LaunchProfile Device::profile() const { return dispatcher_->profile(); }
 void Device::recalibrate() {
   LaunchProfile p = impl_->calibrate();
   p.source = "calibrated";
+  if (impl_->info().type == DeviceType::cpu) p.placement = cpu_placement();
   dispatcher_->set_profile(std::move(p));
 }
 

@@ -120,15 +120,16 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   const std::array<bool, 3> available{true, I.dev.supports(LaunchMode::recorded),
                                       I.dev.supports(LaunchMode::persistent) && kd.has_persistent};
   const bool resident = I.dev.persistent_resident(*run_kernel);
-  const ModelKey key{kd.name + "/" + kd.variant, grid_bucket(v.max_grid)};
-  const Prediction pred = I.model.predict(key, n, resident, available);
+  const ModelKey key{kd.name + "/" + kd.variant, grid_bucket(v.max_grid), v.sequential};
+  const auto force = options.force_mode ? options.force_mode : I.default_force;
+  const Prediction pred = I.model.predict(key, n, resident, available, force.has_value());
   for (std::size_t m = 0; m < 3; ++m) {
     v.predicted_ns[m] = pred.decision.available[m] ? static_cast<double>(pred.decision.predicted_ns[m]) : -1.0;
   }
   v.kernel_ns_per_item = pred.kernel_ns;
   v.mode = pred.decision.mode;
+  v.exploration = pred.explore;
 
-  const auto force = options.force_mode ? options.force_mode : I.default_force;
   if (force) {
     const auto m = static_cast<std::size_t>(*force);
     if (!available[m]) {
@@ -143,6 +144,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     }
     v.mode = *force;
     v.forced = true;
+    v.exploration = false;
   }
 
   if (n == 0) {
@@ -167,13 +169,20 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     out.watchdog_fired = r.watchdog_fired;
     out.fallback_items = r.fallback_items;
     out.persistent_was_resident = r.was_resident;
+    out.parked_ns = r.parked_ns;
     out.failure = std::move(r.failure);
     // Validation mode: a batch that wrote outside its buffers is failed and
     // teaches neither the model nor the race.
     const bool in_bounds = !impl->validate || check_guards(st->batch, out);
     if (out.items_failed == 0 && !out.watchdog_fired && in_bounds) {
-      impl->model.observe(key, mode, n, r.wall_ns, r.device_ns,
-                          mode != LaunchMode::persistent || !r.was_resident);
+      Observation ob;
+      ob.mode = mode;
+      ob.n = n;
+      ob.wall_ns = r.wall_ns;
+      ob.device_ns = r.device_ns;
+      ob.paid_start = mode == LaunchMode::persistent && !r.was_resident;
+      ob.parked_ns = r.parked_ns;
+      out.first_use_ns = impl->model.observe(key, ob, out.predicted_chosen_ns());
       if (impl->racer && !race.role.empty()) {
         const auto o = impl->racer->observe(race, r.wall_ns / n);
         out.race_verdict = o.verdict;

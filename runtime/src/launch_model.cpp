@@ -9,7 +9,7 @@ namespace spool {
 
 namespace {
 
-std::uint64_t to_ns(double v) {
+policy::u128 to_u128(double v) {
   if (!(v > 0)) return 0;
   if (v >= 1.8e19) return std::numeric_limits<std::uint64_t>::max();
   return static_cast<std::uint64_t>(std::llround(v));
@@ -20,6 +20,7 @@ double ewma(double old, double sample, double alpha) {
 }
 
 constexpr std::size_t idx(LaunchMode m) { return static_cast<std::size_t>(m); }
+constexpr std::size_t kPersistent = idx(LaunchMode::persistent);
 
 }  // namespace
 
@@ -27,77 +28,59 @@ std::uint8_t grid_bucket(std::uint32_t grid) noexcept {
   return grid == 0 ? 0 : static_cast<std::uint8_t>(std::bit_width(grid) - 1);
 }
 
-double LaunchModel::overhead(LaunchMode m) const {
-  switch (m) {
-    case LaunchMode::launches: return profile_.launch_ns;
-    case LaunchMode::recorded: return profile_.replay_ns;
-    case LaunchMode::persistent: return profile_.queue_item_ns;
-  }
-  return 0;
-}
-
-double LaunchModel::setup(LaunchMode m, bool resident) const {
-  switch (m) {
-    case LaunchMode::launches: return 0;
-    case LaunchMode::recorded: return profile_.record_setup_ns;
-    case LaunchMode::persistent: return resident ? 0 : profile_.persistent_setup_ns;
-  }
-  return 0;
+// Before any batch of a key ran: the calibrated profile (launches n L,
+// recorded R + n r, persistent n p once resident).
+void LaunchModel::set_priors(Entry& e) const {
+  e.fit[idx(LaunchMode::launches)].set_prior(0, profile_.launch_ns);
+  e.fit[idx(LaunchMode::recorded)].set_prior(profile_.record_setup_ns, profile_.replay_ns);
+  e.fit[kPersistent].set_prior(0, profile_.queue_item_ns);
 }
 
 Prediction LaunchModel::predict(const ModelKey& key, std::uint32_t n, bool resident,
-                                const std::array<bool, 3>& available) {
+                                const std::array<bool, 3>& available, bool forced) {
   std::lock_guard lk(mu_);
-  Entry& e = entries_[key];
+  auto [it, fresh] = entries_.try_emplace(key);
+  Entry& e = it->second;
+  if (fresh) set_priors(e);
   ++e.batches;
 
-  // The kernel's own time per item: measured by device timestamps if we have
-  // them, else inferred from any observed mode (observed - that mode's
-  // overhead), else unknown (0: untried modes then look optimistic, so they
-  // get tried and corrected — exploration by optimism).
-  double k = e.kernel_ns;
-  if (k < 0) {
-    for (std::size_t m = 0; m < 3; ++m) {
-      if (e.per_item[m] >= 0) {
-        const double guess = std::max(0.0, e.per_item[m] - overhead(static_cast<LaunchMode>(m)));
-        k = k < 0 ? guess : std::min(k, guess);
-      }
-    }
-  }
-  if (k < 0) k = 0;
-
-  policy::LaunchModeInputs in{};
-  in.batch_size = n;
-  in.per_item_kernel_ns = 0;  // folded into each mode's per-item cost below
-  in.persistent_resident = resident;
-  std::array<policy::ModeOverhead*, 3> slots{&in.launches, &in.recorded, &in.persistent};
+  policy::TransitionInputs in;
   for (std::size_t m = 0; m < 3; ++m) {
-    const auto mode = static_cast<LaunchMode>(m);
     const bool profiled = m == 0 || (m == 1 ? profile_.recorded_available : profile_.persistent_available);
-    if (!available[m] || !profiled) continue;
-    const double per_item = e.per_item[m] >= 0 ? e.per_item[m] : overhead(mode) + k;
-    *slots[m] = policy::ModeOverhead{true, to_ns(setup(mode, false)), to_ns(per_item)};
+    in.available[m] = available[m] && (profiled || e.observed[m]);
+    in.cost_ns[m] = e.fit[m].predict(n);
   }
-  // The launch mode is always measured once calibrated; an uncalibrated
-  // profile (launch_ns == 0) makes the policy fall back to launches.
-  if (profile_.launch_ns <= 0) in.launches.measured = false;
+  in.resident = resident;
+  in.start_ns = e.start_ns >= 0 ? e.start_ns : profile_.persistent_setup_ns;
+  // Until a park was measured, assume it costs half a start (both wait for
+  // the kernel to notice a flag and the queue to drain).
+  in.park_ns = park_ns_ >= 0 ? park_ns_ : 0.5 * in.start_ns;
+
+  const bool calibrated = profile_.launch_ns > 0;
+  policy::TransitionDecision d = policy::choose_with_transitions(in, transition_);
+  if (!calibrated) d.mode = LaunchMode::launches;  // nothing to amortise against yet
+  if (!forced && calibrated) transition_ = d.state;
 
   Prediction p;
-  p.decision = policy::choose_launch_mode(in);
-  p.kernel_ns = k;
+  p.decision.mode = d.mode;
+  for (std::size_t m = 0; m < 3; ++m) {
+    p.decision.available[m] = in.available[m];
+    p.decision.predicted_ns[m] = in.available[m] ? to_u128(d.predicted_ns[m]) : 0;
+  }
+  const auto chosen = p.decision.predicted_ns[idx(d.mode)];
+  const auto launches = p.decision.predicted_ns[0];
+  p.decision.savings_ns = launches > chosen ? launches - chosen : 0;
+  p.kernel_ns = std::max(0.0, e.kernel_ns);
 
-  // Re-measure a stale or never-tried mode now and then when its prediction
-  // is within 2x of the best, so a change of conditions is noticed.
-  if (n >= 2 && e.batches % kExploreEvery == 0 && in.launches.measured) {
-    const auto best = p.decision.predicted_ns[idx(p.decision.mode)];
+  // Now and then re-measure a mode not seen for a while whose prediction is
+  // within 1.5x of the choice, so a change of conditions is noticed. Such a
+  // batch is flagged as exploration in its verdict.
+  if (!forced && n >= 2 && e.batches % kExploreEvery == 0) {
     for (std::size_t m = 0; m < 3; ++m) {
-      if (m == idx(p.decision.mode) || !p.decision.available[m]) continue;
-      const bool stale = e.per_item[m] < 0 || e.batches - e.seen_at[m] > kStaleAfter;
-      if (stale && p.decision.predicted_ns[m] <= 2 * best) {
+      if (m == idx(d.mode) || !in.available[m]) continue;
+      const bool stale = !e.observed[m] || e.batches - e.seen_at[m] > kStaleAfter;
+      if (stale && d.predicted_ns[m] <= 1.5 * d.predicted_ns[idx(d.mode)]) {
         p.decision.mode = static_cast<LaunchMode>(m);
-        p.decision.savings_ns = p.decision.predicted_ns[0] >= p.decision.predicted_ns[m]
-                                    ? p.decision.predicted_ns[0] - p.decision.predicted_ns[m]
-                                    : 0;
         p.explore = true;
         break;
       }
@@ -106,38 +89,49 @@ Prediction LaunchModel::predict(const ModelKey& key, std::uint32_t n, bool resid
   return p;
 }
 
-void LaunchModel::observe(const ModelKey& key, LaunchMode m, std::uint32_t n, double wall_ns,
-                          double device_ns, bool paid_setup) {
-  if (n == 0 || !(wall_ns >= 0)) return;
+double LaunchModel::observe(const ModelKey& key, const Observation& o, double predicted_ns) {
+  if (o.n == 0 || !(o.wall_ns >= 0)) return 0;
   std::lock_guard lk(mu_);
-  Entry& e = entries_[key];
-  const std::size_t i = idx(m);
+  auto [it, fresh] = entries_.try_emplace(key);
+  Entry& e = it->second;
+  if (fresh) set_priors(e);
+  const std::size_t i = idx(o.mode);
+  e.seen_at[i] = e.batches;
   // The first batch through a pipeline pays one-time costs (shader JIT,
-  // first touch of buffers): it is a warm-up, not an observation. launches
-  // and recorded share the per-launch pipeline; persistent has its own.
-  const std::size_t pipe = m == LaunchMode::persistent ? 1 : 0;
+  // first touch of buffers): reported on its own, not learned from.
+  // launches and recorded share the per-launch pipeline.
+  const std::size_t pipe = o.mode == LaunchMode::persistent ? 1 : 0;
   if (!e.warmed[pipe]) {
     e.warmed[pipe] = true;
-    e.seen_at[i] = e.batches;
-    return;
+    return std::max(0.0, o.wall_ns - std::max(0.0, predicted_ns));
   }
-  if (device_ns >= 0) e.kernel_ns = ewma(e.kernel_ns, device_ns / n, kAlphaKernel);
-  const double setup_paid = paid_setup ? setup(m, false) : 0.0;
-  const double per_item = std::max(0.0, (wall_ns - setup_paid) / n);
-  e.per_item[i] = ewma(e.per_item[i], per_item, kAlphaKernel);
-  e.seen_at[i] = e.batches;
+  e.observed[i] = true;
+  const double n = o.n;
+  if (o.device_ns >= 0) e.kernel_ns = ewma(e.kernel_ns, o.device_ns / n, kAlphaKernel);
+  if (o.mode == LaunchMode::persistent) {
+    if (o.paid_start) {
+      const double start = std::max(0.0, o.wall_ns - e.fit[kPersistent].predict(n));
+      e.start_ns = ewma(e.start_ns >= 0 ? e.start_ns : profile_.persistent_setup_ns, start, kAlphaSwitch);
+    } else {
+      e.fit[kPersistent].add(n, o.wall_ns);
+    }
+  } else {
+    e.fit[i].add(n, std::max(0.0, o.wall_ns - o.parked_ns));
+    if (o.parked_ns > 0) park_ns_ = ewma(park_ns_, o.parked_ns, kAlphaSwitch);
+  }
 
-  // Refine the device profile only where the kernel's own time is known from
-  // device timestamps; otherwise the sample would charge kernel time to the
-  // launch overhead.
-  if (e.kernel_ns >= 0 && n >= 2) {
-    const double sample = std::max(0.0, per_item - e.kernel_ns);
-    double* field = m == LaunchMode::launches   ? &profile_.launch_ns
-                    : m == LaunchMode::recorded ? &profile_.replay_ns
-                                                : &profile_.queue_item_ns;
+  // Refine the device profile's per-item overhead where the kernel's own
+  // time is known from device timestamps (else the sample would charge
+  // kernel time to the launch overhead).
+  if (e.kernel_ns >= 0 && o.n >= 2 && !(o.mode == LaunchMode::persistent && o.paid_start)) {
+    const double sample = std::max(0.0, e.fit[i].slope() - e.kernel_ns);
+    double* field = o.mode == LaunchMode::launches   ? &profile_.launch_ns
+                    : o.mode == LaunchMode::recorded ? &profile_.replay_ns
+                                                     : &profile_.queue_item_ns;
     *field = ewma(*field, sample, kAlphaDevice);
     ++profile_.samples;
   }
+  return 0;
 }
 
 LaunchProfile LaunchModel::profile() const {
@@ -148,6 +142,9 @@ LaunchProfile LaunchModel::profile() const {
 void LaunchModel::set_profile(LaunchProfile p) {
   std::lock_guard lk(mu_);
   profile_ = std::move(p);
+  for (auto& [key, e] : entries_) {
+    if (std::all_of(e.observed.begin(), e.observed.end(), [](bool b) { return !b; })) set_priors(e);
+  }
 }
 
 }  // namespace spool

@@ -292,6 +292,7 @@ TEST(StaleRows, AreMarkedInListingsAgainstTheKeyTheLatestProcessUsed) {
   s->save_profile(lavapipe(), p);
   // Nothing recorded yet: nothing is known to be stale.
   for (const auto& r : s->list_observations()) EXPECT_EQ(r.stale, "");
+  s->record_current(lavapipe("23.3.0"), KernelKey{});  // the device (profiles)
   s->record_current(lavapipe("23.3.0"), saxpy("sha256:new"));
   const auto obs = s->list_observations();
   ASSERT_EQ(obs.size(), 2u);

@@ -90,6 +90,7 @@ class MockDevice final : public backend::DeviceImpl {
     backend::ExecResult r;
     r.items_run = static_cast<std::uint32_t>(req.items.size());
     r.wall_ns = scripted_wall_ns[static_cast<std::size_t>(mode)];
+    r.was_resident = mode == LaunchMode::persistent && resident;
     done(std::move(r));
   }
   LaunchProfile calibrate() override { return profile_; }

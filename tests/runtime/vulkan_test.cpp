@@ -235,81 +235,13 @@ TEST(VulkanPersistent, ParksWhenIdleAndRestartsOnDemand) {
   EXPECT_TRUE(dev->impl().persistent_resident(*k.impl()));
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (dev->impl().persistent_resident(*k.impl()) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::yield();  // waits on the condition; the deadline only bounds a failure
   }
   EXPECT_FALSE(dev->impl().persistent_resident(*k.impl())) << "idle persistent kernel did not park";
   const auto third = run(2);
   EXPECT_FALSE(third.persistent_was_resident);
   EXPECT_TRUE(third.ok());
   for (std::uint32_t i = 0; i < 3; ++i) EXPECT_EQ(counts.as<std::uint32_t>()[i], 1u);
-}
-
-struct SpinSetup {
-  spool::Buffer open_gate, closed_gate, marks;
-  spool::Kernel kernel;
-  explicit SpinSetup(spool::Device& dev, std::uint32_t n)
-      : open_gate(dev.buffer(16)), closed_gate(dev.buffer(16)), marks(dev.buffer(3 * n * 4)),
-        kernel(dev.kernel("spin")) {
-    closed_gate.as<std::uint32_t>()[0] = 1;
-  }
-  spool::Batch batch(std::uint32_t n) {
-    spool::Batch b(kernel);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      b.add(1, {spool::arg(i == 0 ? closed_gate : open_gate), spool::arg(marks), spool::arg(i),
-                spool::arg(0xffffffffu)});
-    }
-    return b;
-  }
-  std::uint32_t started(std::uint32_t i) const {
-    return std::atomic_ref<std::uint32_t>(marks.as<std::uint32_t>()[3 * i]).load();
-  }
-  std::uint32_t finished(std::uint32_t i) const {
-    return std::atomic_ref<std::uint32_t>(marks.as<std::uint32_t>()[3 * i + 1]).load();
-  }
-  void open() { std::atomic_ref<std::uint32_t>(closed_gate.as<std::uint32_t>()[0]).store(0); }
-};
-
-TEST(VulkanWatchdog, StalledQueueIsRecoveredAndEveryItemRunsOnce) {
-  Env env({{"SPOOL_WATCHDOG_MS", "250"}, {"SPOOL_PERSISTENT_GROUPS", "1"}});
-  auto dev = open_device();
-  REQUIRE_DEVICE(dev);
-  constexpr std::uint32_t kN = 20;
-  SpinSetup s(*dev, kN);
-  auto sub = dev->submit(s.batch(kN), forced(LaunchMode::persistent));
-  // Item 0 stalls the only workgroup; open its gate after the watchdog fired
-  // (250 ms without progress) but within its grace period (2 x 250 ms more),
-  // so the shader can stop cleanly.
-  const auto t0 = std::chrono::steady_clock::now();
-  while (s.started(0) == 0 && std::chrono::steady_clock::now() - t0 < 10s) std::this_thread::sleep_for(1ms);
-  std::this_thread::sleep_for(450ms);
-  s.open();
-  const auto& v = sub.wait();
-  EXPECT_TRUE(v.watchdog_fired);
-  EXPECT_EQ(v.items_failed, 0u) << v.failure;
-  EXPECT_EQ(v.items_run, kN);
-  EXPECT_GE(v.fallback_items, 1u);
-  for (std::uint32_t i = 0; i < kN; ++i) {
-    EXPECT_EQ(s.started(i), 1u) << "item " << i;
-    EXPECT_EQ(s.finished(i), 1u) << "item " << i;
-  }
-}
-
-TEST(VulkanWatchdog, HungKernelReportsItemsFailedInsteadOfHanging) {
-  Env env({{"SPOOL_WATCHDOG_MS", "100"}, {"SPOOL_PERSISTENT_GROUPS", "1"}});
-  auto dev = open_device();
-  REQUIRE_DEVICE(dev);
-  constexpr std::uint32_t kN = 10;
-  SpinSetup s(*dev, kN);
-  const auto& v = dev->submit(s.batch(kN), forced(LaunchMode::persistent)).wait();
-  EXPECT_TRUE(v.watchdog_fired);
-  EXPECT_EQ(v.items_run + v.items_failed, kN);
-  EXPECT_GE(v.items_failed, 1u);
-  EXPECT_FALSE(v.failure.empty());
-  // Every item either ran exactly once or is among the failed.
-  std::uint32_t ran = 0;
-  for (std::uint32_t i = 0; i < kN; ++i) ran += s.finished(i);
-  EXPECT_LE(ran, v.items_run + 1);  // item 0 may still finish after being reported
-  s.open();  // let the device drain so it can be torn down
 }
 
 TEST(VulkanErrors, UnknownKernelNamesTheKnownOnes) {

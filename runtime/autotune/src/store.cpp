@@ -445,8 +445,8 @@ void Store::record_current(const DeviceKey& d, const KernelKey& k) {
   if (impl_->read_only || !impl_->current_keys) return;
   sql::Db& db = *impl_->db;
   sql::Txn txn(db);
-  for (const KernelKey* key : {static_cast<const KernelKey*>(nullptr), &k}) {
-    if (key != nullptr && key->kernel.empty()) continue;
+  {
+    const KernelKey* key = k.kernel.empty() ? nullptr : &k;
     sql::Use s(db.stmt("INSERT OR REPLACE INTO current_keys (backend, uuid, device_name, kernel, driver_version, "
                        "api_version, spool_version, source_hash, seen_at_unix) VALUES "
                        "(?1, ?2, ?3, ?7, ?4, ?5, ?6, ?8, ?9)"));

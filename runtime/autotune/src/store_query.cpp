@@ -105,11 +105,10 @@ CurrentMap load_current(Store::Impl& impl) {
 // Why a row's key differs from the current one ("" when it does not, or
 // when nothing is known about this device / kernel).
 std::string stale_reason(const CurrentMap& m, const DeviceKey& d, const std::string& spool, const KernelKey* k) {
-  auto it = m.end();
-  if (k != nullptr) it = m.find({d.backend, d.uuid, d.name, k->kernel});
-  const bool kernel_known = it != m.end();
-  if (!kernel_known) it = m.find({d.backend, d.uuid, d.name, std::string()});
+  // Kernel rows against their kernel's entry, profiles against the device's.
+  const auto it = m.find({d.backend, d.uuid, d.name, k != nullptr ? k->kernel : std::string()});
   if (it == m.end()) return {};
+  const bool kernel_known = k != nullptr;
   const Current& c = it->second;
   std::string out;
   const auto add = [&out](const char* what, const std::string& stored, const std::string& now) {

@@ -31,7 +31,12 @@ struct LaunchProfile {
   bool recorded_available = false;
   bool persistent_available = false;
   std::uint64_t samples = 0;      // batches folded in since calibration
-  std::string source;             // "calibrated", "cache", "store"
+  std::string source;             // "calibrated", "store" (checked at open), "uncalibrated"
+  // CPU devices: the CPUs this process may use when it was measured
+  // ("cpus 0-1 of 2"); part of the key the profile is stored under.
+  std::string placement;
+  // What the check of a stored profile found ("" when none was made).
+  std::string validation;
 };
 
 struct DeviceLimits {

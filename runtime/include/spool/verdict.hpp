@@ -28,6 +28,14 @@ struct Verdict {
   double measured_ns = 0;        // submit to completion of the last item
   double kernel_ns_per_item = 0; // the kernel's own time per item used in the prediction
   bool persistent_was_resident = false;
+  // The mode was chosen to re-measure a stale estimate, not as the cheapest.
+  bool exploration = false;
+  // One-time cost of this batch beyond the prediction: the first batch
+  // through a pipeline (compilation on first use). Not learned from.
+  double first_use_ns = 0;
+  // Time spent parking a resident persistent kernel before this batch ran
+  // (part of measured_ns).
+  double parked_ns = 0;
 
   std::uint32_t items_run = 0;     // ran exactly once
   std::uint32_t items_failed = 0;  // reported failed (see failure)

@@ -72,6 +72,9 @@ PhysicalDevice describe_physical(VkPhysicalDevice h, std::optional<std::uint32_t
   pd.info.limits.max_workgroup_size = p.limits.maxComputeWorkGroupSize[0];
   pd.info.limits.max_push_constant_bytes = p.limits.maxPushConstantsSize;
   pd.timestamp_period_ns = p.limits.timestampPeriod;
+  // llvmpipe (lavapipe) ends every loop of an invocation once 65535
+  // iterations were spent in total (LP_MAX_TGSI_LOOP_ITERATIONS).
+  if (drv.driverID == VK_DRIVER_ID_MESA_LLVMPIPE) pd.loop_budget = 65535;
 
   VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};

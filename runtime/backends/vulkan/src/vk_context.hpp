@@ -42,6 +42,10 @@ struct PhysicalDevice {
   bool timestamps = false;
   double timestamp_period_ns = 1.0;
   std::uint32_t timestamp_valid_bits = 0;
+  // Loop iterations a shader invocation may run in total before the driver
+  // ends its loops (llvmpipe: 65535, never reset while a shader stays
+  // resident); 0: no such limit.
+  std::uint32_t loop_budget = 0;
 };
 
 std::vector<PhysicalDevice> enumerate_physical(VkInstance inst);

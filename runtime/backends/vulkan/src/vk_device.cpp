@@ -8,7 +8,6 @@
 #include "spool/options.hpp"
 #include "spool/vulkan/backend.hpp"
 #include "vk_check.hpp"
-#include "vk_ring.hpp"
 
 namespace spool::vulkan {
 
@@ -78,33 +77,22 @@ void VkDeviceImpl::init() {
     queries_ = OwnedQueryPool(d, q);
   }
 
-  // Persistent queue: power-of-two slots in host-coherent memory.
-  capacity_ = std::bit_ceil(std::max<std::uint32_t>(popts_.slots, 2));
-  ring_ = std::make_shared<VkBufferImpl>(ctx_, ring::kControlBytes + std::uint64_t{capacity_} * ring::kSlotBytes,
-                                         true);
-  ring_words_ = static_cast<std::uint32_t*>(ring_->host_ptr());
-  owners_.resize(capacity_);
+  // Persistent queue: the core's engine over a ring in host-coherent memory.
+  backend::QueueOptions qo = popts_.queue;
+  qo.loop_budget = pd.loop_budget;
+  backend::PersistentQueue::check(qo);
+  ring_ = std::make_shared<VkBufferImpl>(ctx_, backend::PersistentQueue::ring_bytes(qo.capacity), true);
   persistent_pool_ = make_pool(d, fam, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT);
   persistent_cb_ = allocate(d, persistent_pool_.get(), 1)[0];
   persistent_fence_ = make_fence(d, true);
   groups_ = popts_.groups != 0 ? popts_.groups : (info().type == DeviceType::cpu ? 1u : 64u);
-  engine_ = std::thread([this] { engine_main(); });
+  queue_ = std::make_unique<backend::PersistentQueue>(static_cast<std::uint32_t*>(ring_->host_ptr()), qo,
+                                                      static_cast<backend::PersistentDriver&>(*this));
 }
 
 VkDeviceImpl::~VkDeviceImpl() {
-  {
-    std::unique_lock lk(mu_);
-    try {
-      park_locked(lk);
-    } catch (...) {
-    }
-    stop_ = true;
-  }
-  engine_cv_.notify_all();
-  if (engine_.joinable()) engine_.join();
-  // Deliver whatever completed while stopping; fail what never ran.
-  for (auto& [fn, res] : ready_) fn(std::move(res));
-  ready_.clear();
+  // Runs (or reports failed) every accepted persistent item and parks.
+  queue_.reset();
   // A borrowed device may be in use by the application's other queues:
   // only this queue is drained (vkDeviceWaitIdle would race the application).
   if (ctx_->borrowed()) {
@@ -116,7 +104,6 @@ VkDeviceImpl::~VkDeviceImpl() {
     vkDeviceWaitIdle(ctx_->device());
   }
   save_pipeline_cache();
-  hung_keepalive_.clear();  // the device is idle: nothing reads those buffers now
   recorded_cache_.clear();
 }
 
@@ -140,13 +127,13 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_builtin(std::string_view
                                                                 const backend::KernelVariant& v) {
   const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
   const std::string key = std::string(name) + "/" + (v.workgroup_size == 0 ? std::string("default") : std::to_string(wg));
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(cache_mu_);
   if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
   for (const auto& k : kernels::builtin_glsl()) {
     if (k.name == name) {
       auto impl = std::make_shared<VkKernelImpl>(ctx_, std::string(k.name), std::string(k.source_hash),
                                                  k.launch_spirv, k.persistent_spirv, wg, v.workgroup_size,
-                                                 persistent_wg(), pipeline_cache());
+                                                 persistent_wg(), pipeline_cache(), ctx_->physical().loop_budget);
       impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
@@ -175,7 +162,7 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_module(const backend::Sp
   // Without a hash from the build (spool_add_kernels), the module's own bytes.
   std::string hash = m.source_hash.empty() ? backend::spirv_source_hash(m.launch, m.persistent) : m.source_hash;
   auto impl = std::make_shared<VkKernelImpl>(ctx_, m.name, hash, m.launch, m.persistent, wg, v.workgroup_size,
-                                             persistent_wg(), pipeline_cache());
+                                             persistent_wg(), pipeline_cache(), ctx_->physical().loop_budget);
   // Declared sizes race when the kernel runs at its default size and takes
   // the size from specialization constant 0 (the Spool ABI does).
   if (!m.race_workgroups.empty() && v.workgroup_size == 0 && impl->reflection().local_size_spec) {
@@ -197,7 +184,8 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_variant(const backend::K
   const ModuleSource& m = *vk->module();
   const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
   return std::make_shared<VkKernelImpl>(ctx_, m.name, m.source_hash, m.launch, m.persistent, wg,
-                                        v.workgroup_size, persistent_wg(), pipeline_cache());
+                                        v.workgroup_size, persistent_wg(), pipeline_cache(),
+                                        ctx_->physical().loop_budget);
 }
 
 // On CPU devices (lavapipe) a persistent workgroup is one SIMD row: barriers
@@ -219,8 +207,35 @@ std::string VkDeviceImpl::unsupported_reason(LaunchMode m) const {
 }
 
 bool VkDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexcept {
-  std::lock_guard lk(mu_);
-  return resident_ == &k;
+  return queue_->resident(k);
+}
+
+void VkDeviceImpl::park_persistent() { queue_->park(); }
+
+// Runs `run` (launches or recorded) with the persistent kernel parked. A
+// failure while executing ends in a failed result, never an exception: the
+// items were accepted.
+// The time spent parking is part of the batch's wall time, and reported
+// on its own (parked_ns) so the launch model can tell the two apart.
+template <class F>
+backend::ExecResult VkDeviceImpl::exclusive(F&& run) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock lk(exec_mu());
+  const bool was_resident = queue_->resident_locked();
+  queue_->hold(lk);  // throws device_lost while a hung kernel holds the queue
+  const double parked =
+      was_resident ? std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() : 0.0;
+  backend::ExecResult r;
+  try {
+    r = run();
+  } catch (const Error& e) {
+    r = backend::ExecResult{};
+    r.failure = e.what();
+  }
+  queue_->release(lk);
+  r.parked_ns = parked;
+  r.wall_ns += parked;
+  return r;
 }
 
 void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
@@ -237,21 +252,22 @@ void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
                       k->desc().persistent_unavailable_reason,
                   "execute", {}, __FILE__, __LINE__);
     }
-    push_persistent(*k, req, std::move(done));
+    if (!supports(LaunchMode::persistent)) {
+      throw Error(Errc::not_supported, "persistent mode: " + unsupported_reason(LaunchMode::persistent), "execute",
+                  {}, __FILE__, __LINE__);
+    }
+    queue_->submit(*k, req.items, req.sequential, std::move(done));
     return;
   }
-  backend::ExecResult r;
-  {
-    std::unique_lock lk(mu_);
-    if (hung_) {
-      throw Error(Errc::device_lost, "the device's persistent kernel is hung; no work can be queued",
-                  "execute", {}, __FILE__, __LINE__);
-    }
-    park_locked(lk);
-    r = mode == LaunchMode::launches ? run_launches(*k, req.items, req.sequential)
-                                     : run_recorded(*k, req.items, req.sequential, true);
+  backend::ExecResult r = exclusive([&] {
+    return mode == LaunchMode::launches ? run_launches(*k, req.items, req.sequential)
+                                        : run_recorded(*k, req.items, req.sequential, true);
+  });
+  if (!r.failure.empty()) {
+    r.items_run = 0;
+    r.items_failed = static_cast<std::uint32_t>(req.items.size());
+    r.failure = "the batch failed while executing; its items may have run partially: " + r.failure;
   }
-  engine_cv_.notify_all();  // park_locked may have readied persistent completions
   done(std::move(r));
 }
 
@@ -302,11 +318,14 @@ class VkBackend final : public backend::Backend {
 
 PersistentOptions read_persistent_options() {
   PersistentOptions o;
-  o.slots = options::get_u32("SPOOL_QUEUE_SLOTS");
+  o.queue.capacity = options::get_u32("SPOOL_QUEUE_SLOTS");
+  o.queue.park_us = options::get_u32("SPOOL_PARK_US");
+  o.queue.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
+  o.queue.startup_ms = options::get_u32("SPOOL_STARTUP_MS");
+  o.queue.grace_ms = options::get_u32("SPOOL_GRACE_MS");
   o.groups = options::get_u32("SPOOL_PERSISTENT_GROUPS");
-  o.park_us = options::get_u32("SPOOL_PARK_US");
-  o.watchdog_ms = options::get_u32("SPOOL_WATCHDOG_MS");
   o.workgroup = options::get_u32("SPOOL_PERSISTENT_WG");
+  backend::PersistentQueue::check(o.queue);
   return o;
 }
 

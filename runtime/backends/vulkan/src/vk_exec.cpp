@@ -1,4 +1,4 @@
-// The `launches` and `recorded` modes. Callers hold mu_.
+// The `launches` and `recorded` modes. Callers hold exec_mu().
 #include <chrono>
 #include <cstring>
 
@@ -50,7 +50,7 @@ void host_barrier(VkCommandBuffer cb) {
 void VkDeviceImpl::check_items(const VkKernelImpl& k, std::span<const backend::PackedItem> items) const {
   const std::uint64_t max_grid = std::uint64_t{k.workgroup_size()} * 65535u;
   for (const auto& it : items) {
-    if (it.grid == 0 || it.grid > max_grid) {
+    if (it.begin >= it.grid || it.grid - it.begin > max_grid || (it.begin != 0 && !k.reflection().spool_abi)) {
       throw Error(Errc::invalid_argument,
                   "kernel '" + k.desc().name + "' item " + std::to_string(it.index) + ": grid " +
                       std::to_string(it.grid) + " outside 1.." + std::to_string(max_grid),
@@ -67,6 +67,7 @@ void VkDeviceImpl::record_dispatch(VkCommandBuffer cb, const VkKernelImpl& k,
     alignas(8) std::byte push[256];
     std::memcpy(push, &it.grid, 4);
     std::memcpy(push + 4, &it.index, 4);
+    std::memcpy(push + 8, &it.begin, 4);
     std::memcpy(push + r.args_offset, it.args, r.arg_block_size);
     vkCmdPushConstants(cb, k.launch_layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, r.push_size, push);
   } else {
@@ -78,7 +79,7 @@ void VkDeviceImpl::record_dispatch(VkCommandBuffer cb, const VkKernelImpl& k,
       vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k.launch_layout(), 0, 1, &set, 0, nullptr);
     }
   }
-  vkCmdDispatch(cb, (it.grid + k.workgroup_size() - 1) / k.workgroup_size(), 1, 1);
+  vkCmdDispatch(cb, (it.grid - it.begin + k.workgroup_size() - 1) / k.workgroup_size(), 1, 1);
 }
 
 void VkDeviceImpl::wait_fence(VkFence f, const char* what) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "spool/backend/ring_abi.h"
 #include "vk_check.hpp"
 
 namespace spool::vulkan {
@@ -16,7 +17,8 @@ struct Pipeline {
 
 Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::uint32_t push_size,
                        std::uint32_t wg, VkPipelineCache cache, const char* entry_point = "main",
-                       bool specialize = true, VkDescriptorSetLayout set_layout = VK_NULL_HANDLE) {
+                       bool specialize = true, VkDescriptorSetLayout set_layout = VK_NULL_HANDLE,
+                       std::optional<std::uint32_t> body_loops = std::nullopt) {
   VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   mi.codeSize = spirv.size() * 4;
   mi.pCode = spirv.data();
@@ -35,8 +37,11 @@ Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::ui
   Pipeline out;
   out.layout = OwnedPipelineLayout(d, l);
 
-  VkSpecializationMapEntry entry{0, 0, sizeof(std::uint32_t)};
-  VkSpecializationInfo spec{1, &entry, sizeof wg, &wg};
+  // constant 0: the workgroup size; persistent variant: constant 2, the
+  // body's loop statements (wrap_persistent.glsl's loop-budget accounting).
+  const std::uint32_t values[2] = {wg, body_loops.value_or(0)};
+  const VkSpecializationMapEntry entries[2] = {{0, 0, 4}, {2, 4, 4}};
+  VkSpecializationInfo spec{body_loops ? 2u : 1u, entries, body_loops ? 8u : 4u, values};
   VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
@@ -52,13 +57,34 @@ Pipeline make_pipeline(VkDevice d, std::span<const std::uint32_t> spirv, std::ui
 
 std::string variant_string(std::uint32_t wg) { return "wg=" + std::to_string(wg); }
 
+// Why the persistent variant cannot run correctly under the device's loop
+// budget (empty: it can). A resident shader spends its budget across items,
+// so a body with loops must say how many iterations one call takes.
+std::string persistent_loop_problem(const LoopInfo& loops, std::uint32_t budget) {
+  if (budget == 0 || loops.body_loops == 0) return {};
+  if (!loops.declared_bound) {
+    return "its body has loops and does not declare their bound (#define SPOOL_BODY_LOOP_BOUND <iterations "
+           "per call>); this driver ends a resident shader's loops after " + std::to_string(budget) +
+           " iterations in total, so the persistent mode could cut items short";
+  }
+  const std::uint64_t per_call = std::uint64_t{std::max(*loops.declared_bound, loops.body_loops)} + 1;
+  const std::uint64_t per_pass = 4 + std::uint64_t{loops.body_loops};
+  if (per_call + 4 * per_pass + SPOOL_RING_BUDGET_MARGIN + 64 > budget) {
+    return "its body declares up to " + std::to_string(*loops.declared_bound) +
+           " loop iterations per call (SPOOL_BODY_LOOP_BOUND), more than this driver's budget of " +
+           std::to_string(budget) + " iterations for a resident shader";
+  }
+  return {};
+}
+
 }  // namespace
 
 VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::string source_hash,
                            std::span<const std::uint32_t> launch,
                            std::span<const std::uint32_t> persistent, std::uint32_t workgroup_size,
                            std::uint32_t requested_wg,
-                           std::uint32_t persistent_workgroup_size, VkPipelineCache cache)
+                           std::uint32_t persistent_workgroup_size, VkPipelineCache cache,
+                           std::uint32_t loop_budget)
     : ctx_(std::move(ctx)),
       wg_(workgroup_size),
       pwg_(0) {
@@ -126,8 +152,15 @@ VkKernelImpl::VkKernelImpl(std::shared_ptr<Context> ctx, std::string name, std::
     desc_.persistent_unavailable_reason = "its " + std::to_string(refl_.arg_block_size) +
                                           " argument bytes exceed a queue slot's " +
                                           std::to_string(kSlotArgBytes);
+  } else if (const std::string why = persistent_loop_problem(scan_loops(launch, persistent), loop_budget);
+             !why.empty()) {
+    desc_.persistent_unavailable_reason = why;
   } else {
-    Pipeline pp = make_pipeline(d, persistent, 16, pwg_, cache);
+    const LoopInfo loops = scan_loops(launch, persistent);
+    loop_bound_ = std::max(loops.declared_bound.value_or(0), loops.body_loops);
+    body_loops_ = loops.body_loops;
+    Pipeline pp = make_pipeline(d, persistent, kPersistentPushBytes, pwg_, cache, "main", true, VK_NULL_HANDLE,
+                                loops.body_loops);
     persistent_layout_ = std::move(pp.layout);
     persistent_ = std::move(pp.pipeline);
     desc_.has_persistent = true;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,8 +15,10 @@
 
 namespace spool::vulkan {
 
-// Bytes of the push-constant header before the arguments: grid, item.
-inline constexpr std::uint32_t kPushHeaderBytes = 8;
+// Bytes of the push-constant header before the arguments: grid, item, base.
+inline constexpr std::uint32_t kPushHeaderBytes = 12;
+// Push constants of the persistent variant: ring, device control block, ring address.
+inline constexpr std::uint32_t kPersistentPushBytes = 24;
 // Argument bytes a persistent-queue slot can hold.
 inline constexpr std::uint32_t kSlotArgBytes = 96;
 
@@ -25,7 +28,7 @@ inline constexpr std::uint32_t kMaxBindings = 16;
 inline constexpr std::uint32_t kBindingRecordBytes = 16;
 
 struct Reflection {
-  bool spool_abi = true;          // push constants {spool_grid, spool_item, SpoolArgs}
+  bool spool_abi = true;          // push constants {spool_grid, spool_item, spool_base, SpoolArgs}
   std::string abi_mismatch;       // why not, when !spool_abi
   std::vector<ArgSpec> args;      // offsets relative to the packed argument block
   std::uint32_t args_offset = 0;  // ABI: where SpoolArgs starts in the push constants
@@ -41,8 +44,9 @@ struct Reflection {
 // unless `spirv` is a valid SPIR-V module for Vulkan 1.2 (SPIRV-Tools).
 void validate_spirv(std::span<const std::uint32_t> spirv, const std::string& name);
 
-// Validates (validate_spirv), then reflects a compute module. A module following the Spool ABI (push
-// constants uint spool_grid, uint spool_item, SpoolArgs args; workgroup size
+// Validates (validate_spirv), then reflects a compute module. A module
+// following the Spool ABI (push constants uint spool_grid, spool_item,
+// spool_base, SpoolArgs args; workgroup size
 // from constant_id 0) gets the ABI layout; any other module gets its own push
 // constants and set-0 storage buffers as arguments (spool_abi = false).
 // Throws spool::Error(invalid_argument) saying what is wrong when the module
@@ -56,6 +60,15 @@ struct ModuleSource {
   std::vector<std::uint32_t> launch, persistent;
   std::vector<std::uint32_t> race_workgroups;
 };
+// What a persistent queue on a device with a loop budget needs to know of a
+// body: whether it has loops (OpLoopMerge in the launch module, whose own
+// main has none) and the bound it declares per call (specialization
+// constant 1 of the persistent module; nullopt when not declared).
+struct LoopInfo {
+  std::uint32_t body_loops = 0;
+  std::optional<std::uint32_t> declared_bound;
+};
+LoopInfo scan_loops(std::span<const std::uint32_t> launch, std::span<const std::uint32_t> persistent);
 
 class VkKernelImpl final : public backend::KernelImpl {
  public:
@@ -63,7 +76,12 @@ class VkKernelImpl final : public backend::KernelImpl {
                std::span<const std::uint32_t> launch, std::span<const std::uint32_t> persistent,
                std::uint32_t workgroup_size, std::uint32_t requested_wg,
                std::uint32_t persistent_workgroup_size,
-               VkPipelineCache cache);
+               VkPipelineCache cache, std::uint32_t loop_budget);
+  // Loop iterations one call of the body may take in the persistent variant
+  // (its declared bound, 0 for a body without loops).
+  std::uint32_t body_loop_bound() const noexcept { return loop_bound_; }
+  // Loop statements in the body (each costs a pass even when skipped).
+  std::uint32_t body_loops() const noexcept { return body_loops_; }
   const backend::KernelDesc& desc() const noexcept override { return desc_; }
 
   VkPipeline launch_pipeline() const noexcept { return launch_.get(); }
@@ -99,6 +117,8 @@ class VkKernelImpl final : public backend::KernelImpl {
   OwnedPipeline persistent_;
   double compile_ns_ = 0;
   std::shared_ptr<const ModuleSource> module_;  // null: a built-in, or not tunable
+  std::uint32_t loop_bound_ = 0;
+  std::uint32_t body_loops_ = 0;
 };
 
 }  // namespace spool::vulkan

@@ -42,7 +42,7 @@ bool header_matches(const std::vector<char>& data, VkPhysicalDevice pd) {
 }  // namespace
 
 void VkDeviceImpl::attach_cache_dir(const std::string& dir) {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(cache_mu_);
   if (pipeline_cache_ || app_cache_ != VK_NULL_HANDLE) return;
   const auto& i = info();
   const std::string hash = std::to_string(std::hash<std::string>{}(i.driver_version + "|" + i.api_version));

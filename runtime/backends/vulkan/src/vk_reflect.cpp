@@ -110,22 +110,25 @@ ArgSpec member_arg(spvc_compiler comp, spvc_type st, unsigned i, const std::stri
 
 // Why the module is not a Spool ABI launch module; empty when it is.
 std::string abi_mismatch(const Parsed& p) {
+  static const char* const kLayout = "{uint spool_grid; uint spool_item; uint spool_base; SpoolArgs args;}";
   if (p.push_count != 1) {
-    return "expected one push-constant block {uint spool_grid; uint spool_item; SpoolArgs args;}, found " +
-           std::to_string(p.push_count);
+    return std::string("expected one push-constant block ") + kLayout + ", found " + std::to_string(p.push_count);
   }
   const spvc_type block = spvc_compiler_get_type_handle(p.comp, p.push[0].base_type_id);
-  if (spvc_type_get_num_member_types(block) != 3) {
-    return "push constants must be {uint spool_grid; uint spool_item; SpoolArgs args;}";
+  if (spvc_type_get_num_member_types(block) != 4) {
+    return std::string("push constants must be ") + kLayout +
+           " (a module built by an older Spool lacks spool_base: rebuild it with spool_add_kernels())";
   }
-  const char* m0 = spvc_compiler_get_member_name(p.comp, p.push[0].base_type_id, 0);
-  const char* m1 = spvc_compiler_get_member_name(p.comp, p.push[0].base_type_id, 1);
-  if (m0 == nullptr || std::string(m0) != "spool_grid" || m1 == nullptr || std::string(m1) != "spool_item") {
-    return "the push-constant block does not start with spool_grid and spool_item";
+  static const char* const kHeader[] = {"spool_grid", "spool_item", "spool_base"};
+  for (unsigned i = 0; i < 3; ++i) {
+    const char* m = spvc_compiler_get_member_name(p.comp, p.push[0].base_type_id, i);
+    if (m == nullptr || std::string(m) != kHeader[i]) {
+      return "the push-constant block does not start with spool_grid, spool_item and spool_base";
+    }
   }
-  const spvc_type args_t = spvc_compiler_get_type_handle(p.comp, spvc_type_get_member_type(block, 2));
+  const spvc_type args_t = spvc_compiler_get_type_handle(p.comp, spvc_type_get_member_type(block, 3));
   if (spvc_type_get_basetype(args_t) != SPVC_BASETYPE_STRUCT) {
-    return "the third push constant must be the SpoolArgs struct";
+    return "the fourth push constant must be the SpoolArgs struct";
   }
   return {};
 }
@@ -137,10 +140,10 @@ Reflection reflect_abi(Parsed& p, const std::string& name) {
   spvc_compiler_get_declared_struct_size(p.comp, block, &total);
   r.push_size = static_cast<std::uint32_t>(total);
   unsigned off = 0;
-  spvc_compiler_type_struct_member_offset(p.comp, block, 2, &off);
+  spvc_compiler_type_struct_member_offset(p.comp, block, 3, &off);
   r.args_offset = off;
-  if (r.args_offset < kPushHeaderBytes) fail(name, "arguments overlap the grid/item header");
-  const spvc_type args_t = spvc_compiler_get_type_handle(p.comp, spvc_type_get_member_type(block, 2));
+  if (r.args_offset < kPushHeaderBytes) fail(name, "arguments overlap the grid/item/base header");
+  const spvc_type args_t = spvc_compiler_get_type_handle(p.comp, spvc_type_get_member_type(block, 3));
   std::size_t args_size = 0;
   spvc_compiler_get_declared_struct_size(p.comp, args_t, &args_size);
   r.arg_block_size = static_cast<std::uint32_t>(args_size);
@@ -265,6 +268,41 @@ Reflection reflect_kernel(std::span<const std::uint32_t> spirv, const std::strin
     fail(name, "the workgroup size must be specialization constant 0 (layout(local_size_x_id = 0) in)");
   }
   return r;
+}
+
+}  // namespace spool::vulkan
+
+namespace spool::vulkan {
+
+// A plain walk over the instruction stream (the modules were parsed and
+// reflected already); every length is checked before use.
+LoopInfo scan_loops(std::span<const std::uint32_t> launch, std::span<const std::uint32_t> persistent) {
+  constexpr std::uint32_t kOpDecorate = 71, kOpSpecConstant = 50, kOpLoopMerge = 246;
+  constexpr std::uint32_t kDecorationSpecId = 1;
+  auto walk = [](std::span<const std::uint32_t> m, auto&& visit) {
+    for (std::size_t at = 5; at < m.size();) {
+      const std::uint32_t count = m[at] >> 16;
+      if (count == 0 || at + count > m.size()) return;
+      visit(m[at] & 0xffffu, m.subspan(at + 1, count - 1));
+      at += count;
+    }
+  };
+  LoopInfo info;
+  walk(launch, [&](std::uint32_t op, std::span<const std::uint32_t>) {
+    if (op == kOpLoopMerge) ++info.body_loops;
+  });
+  std::optional<std::uint32_t> bound_id;
+  walk(persistent, [&](std::uint32_t op, std::span<const std::uint32_t> a) {
+    if (op == kOpDecorate && a.size() >= 3 && a[1] == kDecorationSpecId && a[2] == 1) bound_id = a[0];
+  });
+  if (bound_id) {
+    walk(persistent, [&](std::uint32_t op, std::span<const std::uint32_t> a) {
+      if (op == kOpSpecConstant && a.size() >= 3 && a[1] == *bound_id && a[2] != 0xffffffffu) {
+        info.declared_bound = a[2];
+      }
+    });
+  }
+  return info;
 }
 
 }  // namespace spool::vulkan

@@ -74,10 +74,14 @@ struct SpirvModule {
   std::vector<std::uint32_t> race_workgroups;
 };
 
+// One work item: the body runs for i in [begin, grid). `begin` is 0 for
+// items of a batch; the persistent queue re-runs parts of split items
+// (chunks) with begin > 0 after a recovery.
 struct PackedItem {
   std::uint32_t grid = 0;
   std::uint32_t index = 0;        // index within the batch
   const std::byte* args = nullptr;// KernelDesc::arg_block_size bytes
+  std::uint32_t begin = 0;
 };
 
 struct ExecRequest {
@@ -94,6 +98,7 @@ struct ExecResult {
   bool watchdog_fired = false;
   std::uint32_t fallback_items = 0;
   bool was_resident = false;   // persistent: the kernel was already running
+  double parked_ns = 0;        // launches/recorded: time spent parking a resident persistent kernel first
   std::string failure;
 };
 
@@ -154,6 +159,9 @@ class DeviceImpl {
 
   // Measures the launch profile under the conditions the process runs in.
   virtual LaunchProfile calibrate() = 0;
+  // A few probes per mode (well under 50 ms): how a stored profile is
+  // checked before it is trusted. Backends without one measure fully.
+  virtual LaunchProfile calibrate_quick() { return calibrate(); }
   // Stops a resident persistent kernel (waits for it to exit).
   virtual void park_persistent() = 0;
 };

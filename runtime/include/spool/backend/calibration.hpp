@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "spool/backend/backend.hpp"
@@ -17,6 +18,20 @@ struct CalibrationPlan {
   static constexpr std::uint32_t kLaunchItems = 16;
   static constexpr std::uint32_t kRecordItems = 256;
   static constexpr std::uint32_t kQueueItems = 256;
+};
+
+// The same measurements, sized at run time: the full calibration, or the
+// quick check (a few probes per mode, well under 50 ms on lavapipe) that a
+// stored profile must pass before it is trusted.
+struct CalibrationRun {
+  int repetitions = CalibrationPlan::kRepetitions;
+  int persistent_repetitions = CalibrationPlan::kPersistentRepetitions;
+  std::uint32_t launch_items = CalibrationPlan::kLaunchItems;
+  std::uint32_t record_items = CalibrationPlan::kRecordItems;
+  std::uint32_t queue_items = CalibrationPlan::kQueueItems;
+
+  static constexpr CalibrationRun full() noexcept { return {}; }
+  static constexpr CalibrationRun quick() noexcept { return {3, 1, 8, 32, 64}; }
 };
 
 // Raw timings (ns) of the calibration runs with the empty kernel.
@@ -33,7 +48,14 @@ struct CalibrationSamples {
 // bound, never a zero that would make replays look free); R = the 1-item
 // replay less r; p = the resident per-item cost; P = the cold start less p.
 // Throws spool::Error(invalid_argument) when a sample list is empty.
-LaunchProfile profile_from_samples(const CalibrationSamples& s);
+LaunchProfile profile_from_samples(const CalibrationSamples& s,
+                                   std::uint32_t record_items = CalibrationPlan::kRecordItems);
+
+// Whether a quick check agrees with a stored profile: the per-item costs it
+// can measure (L, r, p) each within `factor` of the stored ones, or within
+// 2 us of them (sub-microsecond costs are mostly noise). `why` says which
+// did not.
+bool profile_agrees(const LaunchProfile& stored, const LaunchProfile& quick, double factor, std::string* why);
 
 double median(std::vector<double> v);
 

@@ -238,11 +238,12 @@ class Store {
   // they are never returned by the lookups above. Profiles are matched by
   // device identity only.
   StaleReport stale(const DeviceKey&, const KernelKey&);
-  // Records that this process uses `device` with these versions (and kernel
-  // `kernel` with this source hash, unless kernel.kernel is empty): listings
-  // then mark rows of the same device identity and kernel name whose other
-  // key parts differ as stale (the `stale` field of the rows). Racing
-  // processes call it once per kernel; a read-only store ignores it.
+  // Records the key this process uses: with kernel.kernel empty, the device's
+  // (launch profiles of the same identity whose driver, API or Spool version
+  // differ are then marked stale in listings); else the kernel's (its rows
+  // of the same device identity whose key differs in any part are marked).
+  // The `stale` field of the listed rows. Racing processes call it at device
+  // open and once per kernel; a read-only store ignores it.
   void record_current(const DeviceKey& device, const KernelKey& kernel);
 
   // Listing (kernel empty: all kernels), ordered by key.
