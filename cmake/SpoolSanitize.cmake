@@ -15,3 +15,10 @@ if(SPOOL_SANITIZE)
   add_link_options(-fsanitize=${SPOOL_SANITIZE})
   message(STATUS "spool: sanitizers enabled: ${SPOOL_SANITIZE}")
 endif()
+
+# Fuzzing (preset fuzz): every translation unit gets libFuzzer's coverage
+# instrumentation; only the fuzz targets link the fuzzer's main.
+if(SPOOL_BUILD_FUZZ)
+  add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=fuzzer-no-link>")
+  message(STATUS "spool: libFuzzer coverage instrumentation enabled")
+endif()

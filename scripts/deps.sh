@@ -7,11 +7,12 @@ set -euo pipefail
 PKGS=(
   g++ cmake make ninja-build pkg-config git
   libvulkan-dev vulkan-tools mesa-vulkan-drivers glslc
-  spirv-cross libspirv-cross-c-shared-dev
+  spirv-cross libspirv-cross-c-shared-dev spirv-tools
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev gnuplot-nox
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
   valgrind binutils
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

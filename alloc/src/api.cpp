@@ -5,11 +5,13 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 #include "backend.hpp"
 #include "refill.hpp"
 #include "spool/alloc/alloc.hpp"
 #include "spool/alloc/spool_malloc.h"
+#include "spool/error.hpp"
 
 namespace spool::alloc {
 namespace detail {
@@ -79,7 +81,8 @@ bool valid_alignment(std::size_t a) noexcept {
 
 void* allocate_aligned(std::size_t size, std::size_t alignment) {
   if (!detail::valid_alignment(alignment)) {
-    throw std::invalid_argument("spool::alloc::allocate_aligned: alignment must be a power of two <= 1 MiB");
+    SPOOL_THROW(Errc::invalid_argument, "spool::alloc::allocate_aligned: alignment " +
+                                            std::to_string(alignment) + " is not a power of two <= 1 MiB");
   }
   void* p = detail::aligned_nothrow(size, alignment);
   if (p == nullptr) throw std::bad_alloc();

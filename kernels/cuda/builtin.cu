@@ -22,10 +22,14 @@ SPOOL_CUDA_KERNEL(spin, SpinArgs, b::spin)
 namespace spool::cuda::kernels {
 
 namespace {
+// The block sizes every built-in races against the default (64 threads):
+// one warp, and the sizes that trade occupancy for fewer blocks.
+constexpr std::uint32_t kRaceBlocks[] = {32, 128, 256};
 #define SPOOL_ENTRY(name, Args)                                                                   \
   BuiltinCuda{#name, reinterpret_cast<const void*>(&spool_cu_launch_##name),                     \
               reinterpret_cast<const void*>(&spool_cu_persistent_##name),                        \
-              static_cast<std::uint32_t>(sizeof(Args))}
+              static_cast<std::uint32_t>(sizeof(Args)), kRaceBlocks,                             \
+              static_cast<std::uint32_t>(sizeof kRaceBlocks / sizeof kRaceBlocks[0])}
 const BuiltinCuda kTable[] = {
     SPOOL_ENTRY(empty, EmptyArgs),
     SPOOL_ENTRY(saxpy, SaxpyArgs),

@@ -12,6 +12,9 @@ struct BuiltinCuda {
   const void* launch;      // __global__ spool_cu_launch_<name>(uint32_t grid, uint32_t item, uint32_t base, Args)
   const void* persistent;  // __global__ spool_cu_persistent_<name>(uint32_t* ring, uint32_t* dctl)
   std::uint32_t args_size; // sizeof(Args) as nvcc laid it out
+  // Block sizes the autotuner races for this kernel (multiples of 32).
+  const std::uint32_t* race_blocks;
+  std::uint32_t race_block_count;
 };
 
 // All built-in kernels, in a fixed order.

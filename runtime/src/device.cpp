@@ -2,9 +2,12 @@
 #include "spool/device.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "spool/options.hpp"
@@ -37,6 +40,7 @@ options::Settings settings_of(const DeviceOptions& o) {
   }
   if (o.telemetry_path) s.telemetry = *o.telemetry_path;
   if (o.calibrate) s.calibrate = *o.calibrate ? options::Calibrate::always : options::Calibrate::skip;
+  if (o.validate) s.validate = *o.validate;
   return s;
 }
 
@@ -53,22 +57,48 @@ AutotuneMode autotune_of(options::Autotune a) {
   return AutotuneMode::off;
 }
 
-// Opens the autotune store. A corrupt file has been renamed aside by the
-// store (the warning says where); any other failure is reported and the
-// runtime goes on with an in-memory store.
-std::shared_ptr<autotune::Store> open_store(const options::Settings& s) {
+// How long device open (and later each store write) waits while another
+// process holds the autotune store locked; past it the runtime goes on with
+// an in-memory store (docs/autotune.md).
+constexpr std::chrono::milliseconds kStoreWait{250};
+
+// Opens the autotune store: read-only in frozen mode (so a pre-tuned store
+// may be shipped read-only), else read-write. A corrupt file has been renamed
+// aside by the store (the warning says where); a store locked by another
+// process for longer than kStoreWait, or unusable otherwise, is reported
+// and the runtime goes on with an in-memory store.
+std::shared_ptr<autotune::Store> open_store(const options::Settings& s, AutotuneMode tune) {
   std::string path = s.autotune_db.value_or(std::string());
   if (path.empty()) path = autotune::Store::default_path();
   std::string warning;
+  autotune::OpenOptions oo;
+  oo.read_only = tune == AutotuneMode::frozen && path != ":memory:";
+  oo.busy_timeout = kStoreWait;
   try {
-    std::shared_ptr<autotune::Store> st = autotune::Store::open(path, &warning);
+    std::shared_ptr<autotune::Store> st = autotune::Store::open(path, oo, &warning);
     if (!warning.empty()) log(LogLevel::warn, "autotune store: " + warning);
     return st;
   } catch (const std::exception& e) {
     log(LogLevel::warn, "autotune store '" + path + "' unusable (" + e.what() +
-                            "); using an in-memory store");
+                            "); continuing with an in-memory store, so nothing is saved by this process");
     return autotune::Store::open(":memory:");
   }
+}
+
+// Stale launch profiles of this device: reported once per process and device.
+void report_stale_profiles(autotune::Store& store, const autotune::DeviceKey& d) {
+  static std::mutex mu;
+  static std::set<std::string> reported;
+  {
+    std::lock_guard lk(mu);
+    if (!reported.insert(store.path() + "|" + d.backend + "|" + d.uuid + "|" + d.name).second) return;
+  }
+  const autotune::StaleReport r = store.stale(d, autotune::KernelKey{});
+  if (r.stale_profiles == 0) return;
+  std::string why;
+  for (const auto& reason : r.reasons) why += (why.empty() ? "" : "; ") + reason;
+  log(LogLevel::warn, "autotune store " + store.path() + ": " + std::to_string(r.stale_profiles) +
+                          " stale launch profile rows, not used (" + why + ")");
 }
 
 autotune::DeviceKey device_key(const DeviceInfo& i) {
@@ -125,8 +155,14 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   const options::Settings set = settings_of(opts);
   const options::Calibrate cal = set.calibrate;
   const AutotuneMode tune = autotune_of(set.autotune);
+  bool validate = set.validate;
+  if (validate && !impl_->enable_validation()) {
+    log(LogLevel::warn, "validation mode (SPOOL_VALIDATE) is not supported by the " +
+                            std::string(to_string(impl_->info().backend)) + " backend; buffers are not guarded");
+    validate = false;
+  }
   std::shared_ptr<autotune::Store> store;
-  if (tune != AutotuneMode::off || cal == options::Calibrate::cached) store = open_store(set);
+  if (tune != AutotuneMode::off || cal == options::Calibrate::cached) store = open_store(set, tune);
   const autotune::DeviceKey dkey = device_key(impl_->info());
   if (store && !store->in_memory()) {
     const std::string path = store->path();
@@ -139,13 +175,21 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   autotune::DeviceKey pkey = dkey;
   const std::string placement = impl_->info().type == DeviceType::cpu ? cpu_placement() : std::string();
   if (!placement.empty()) pkey.driver_version += " [" + placement + "]";
+  if (store) {
+    try {
+      report_stale_profiles(*store, pkey);
+      if (tune == AutotuneMode::race) store->record_current(pkey, autotune::KernelKey{});
+    } catch (const std::exception& e) {
+      log(LogLevel::warn, std::string("autotune store: ") + e.what());
+    }
+  }
   LaunchProfile p;
   p.source = "uncalibrated";
   if (cal == options::Calibrate::cached && store) {
     try {
       if (auto rec = store->load_profile(pkey)) p = from_record(*rec);
     } catch (const std::exception& e) {
-      log(LogLevel::warn, std::string("cannot read the stored launch profile (") + e.what() + ")");
+      log(LogLevel::warn, std::string("cannot use the stored launch profile; measuring instead (") + e.what() + ")");
     }
     // A stored profile was measured under another process's conditions:
     // check it with a few probes per mode before trusting it.
@@ -167,7 +211,7 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
     p = impl_->calibrate();
     p.source = "calibrated";
     p.validation = validation;
-    if (store) {
+    if (store && !store->read_only()) {  // frozen: nothing is written
       try {
         store->save_profile(pkey, to_record(p));
       } catch (const std::exception& e) {
@@ -178,19 +222,16 @@ Device::Device(std::unique_ptr<backend::DeviceImpl> impl, const DeviceOptions& o
   p.placement = placement;
   std::shared_ptr<Racer> racer;
   if (tune != AutotuneMode::off && store) {
-    std::vector<std::uint32_t> candidates;
-    for (std::uint32_t wg : set.autotune_wg) {
-      if (wg <= impl_->info().limits.max_workgroup_size) candidates.push_back(wg);
-    }
     backend::DeviceImpl* dev = impl_.get();
     racer = std::make_shared<Racer>(
         store, dkey, tune,
-        [dev](const std::string& name, std::uint32_t wg) {
-          return dev->load_builtin(name, backend::KernelVariant{wg});
+        [dev](const backend::KernelImpl& k, std::uint32_t wg) {
+          return dev->load_variant(k, backend::KernelVariant{wg});
         },
-        std::move(candidates));
+        set.autotune_wg, impl_->info().limits.max_workgroup_size);
   }
   dispatcher_ = std::make_unique<Dispatcher>(*impl_, p, set.mode, std::move(racer));
+  dispatcher_->set_validate(validate);
   if (set.telemetry && !set.telemetry->empty()) {
     // Telemetry is an observer: a path it cannot write is a warning, and the
     // application keeps running without it.
@@ -238,7 +279,13 @@ Kernel Device::load(const EmbeddedKernel& k, const backend::KernelVariant& v) {
   if (k.name.empty() || k.launch_spirv.empty()) {
     SPOOL_THROW(Errc::invalid_argument, "embedded kernel '" + std::string(k.name) + "' has no SPIR-V");
   }
-  return load_spirv(std::string(k.name), k.launch_spirv, k.persistent_spirv, v);
+  backend::SpirvModule m;
+  m.name = std::string(k.name);
+  m.launch = k.launch_spirv;
+  m.persistent = k.persistent_spirv;
+  m.source_hash = std::string(k.source_hash);
+  m.race_workgroups.assign(k.workgroup_sizes.begin(), k.workgroup_sizes.end());
+  return Kernel(impl_->load_module(m, v));
 }
 
 void Device::park_persistent() { impl_->park_persistent(); }

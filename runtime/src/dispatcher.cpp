@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "guard_check.hpp"
 #include "launch_model.hpp"
 #include "racer.hpp"
 #include "spool/backend/backend.hpp"
@@ -100,6 +101,7 @@ struct Dispatcher::Impl {
   LaunchModel model;
   std::optional<LaunchMode> default_force;
   std::shared_ptr<Racer> racer;
+  bool validate = false;
   std::mutex sinks_mu;
   std::vector<std::shared_ptr<TelemetrySink>> sinks;
   std::atomic<std::uint64_t> next_id{1};
@@ -129,6 +131,7 @@ void Dispatcher::detach_device() noexcept { impl_->progress->detach(); }
 
 LaunchProfile Dispatcher::profile() const { return impl_->model.profile(); }
 void Dispatcher::set_profile(LaunchProfile p) { impl_->model.set_profile(std::move(p)); }
+void Dispatcher::set_validate(bool on) noexcept { impl_->validate = on; }
 
 void Dispatcher::add_sink(std::shared_ptr<TelemetrySink> sink) {
   if (!sink) SPOOL_THROW(Errc::invalid_argument, "add_sink: null telemetry sink");
@@ -146,7 +149,7 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
   std::shared_ptr<backend::KernelImpl> run_kernel = batch.kernel().impl();
   RacePick race;
   if (I.racer && n > 0) {
-    race = I.racer->pick(*run_kernel, n, batch.max_grid());
+    race = I.racer->pick(run_kernel, n, batch.max_grid());
     if (race.kernel) {  // null: the requested kernel is the variant to run
       if (race.kernel->desc().arg_block_size == run_kernel->desc().arg_block_size) {
         run_kernel = race.kernel;
@@ -233,7 +236,10 @@ Submission Dispatcher::submit(Batch batch, const SubmitOptions& options) {
     out.persistent_was_resident = r.was_resident;
     out.parked_ns = r.parked_ns;
     out.failure = std::move(r.failure);
-    if (out.items_failed == 0 && !out.watchdog_fired) {
+    // Validation mode: a batch that wrote outside its buffers is failed and
+    // teaches neither the model nor the race.
+    const bool in_bounds = !impl->validate || check_guards(st->batch, out);
+    if (out.items_failed == 0 && !out.watchdog_fired && in_bounds) {
       Observation ob;
       ob.mode = mode;
       ob.n = n;

@@ -148,6 +148,12 @@ void parse_wg_list(Settings& s, std::string_view v, const Option& o, std::string
   s.autotune_wg = std::move(out);
 }
 
+void parse_validate(Settings& s, std::string_view v, const Option& o, std::string_view src) {
+  if (v == "1" || v == "on") s.validate = true;
+  else if (v == "0" || v == "off") s.validate = false;
+  else reject(o, src, v, "is not 0 or 1");
+}
+
 constexpr Option kTable[] = {
     {"SPOOL_DEVICE", "", "a device index (0..65535, as `spool devices` lists) or a name substring",
      "device Runtime::open_default() opens: index or case-insensitive name substring", parse_device},
@@ -184,6 +190,8 @@ constexpr Option kTable[] = {
     {"SPOOL_AUTOTUNE_WG", "64,32,128,16,256",
      "1 to 16 distinct workgroup sizes in 1..1024, comma-separated",
      "workgroup sizes the autotuner races, in order", parse_wg_list},
+    {"SPOOL_VALIDATE", "0", "0 | 1 | off | on",
+     "guard bytes around every Spool buffer, checked after each batch (docs/validation.md)", parse_validate},
 };
 
 }  // namespace

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "spool/log.hpp"
 #include "spool/policy/speculation.hpp"
+#include "warn.hpp"
 
 namespace spool {
 
@@ -31,24 +34,48 @@ std::uint32_t workgroup_of(const std::string& variant) noexcept {
 }
 
 Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device, AutotuneMode mode,
-             Loader loader, std::vector<std::uint32_t> candidates)
+             Loader loader, std::vector<std::uint32_t> candidates, std::uint32_t max_workgroup)
     : store_(std::move(store)),
       device_(std::move(device)),
       mode_(mode),
       loader_(std::move(loader)),
-      candidates_(std::move(candidates)) {}
+      candidates_(std::move(candidates)),
+      max_workgroup_(max_workgroup) {}
 
 void Racer::report(const std::exception& e) {
   if (reported_) return;
   reported_ = true;
-  log(LogLevel::warn, std::string("autotune: ") + e.what() +
-                          " (the batch ran as requested; later autotune errors are not shown)");
+  detail::warn(std::string("autotune: ") + e.what() +
+               " (the batch ran as requested; later autotune errors are not shown)");
+}
+
+// Rows of this kernel measured under another driver, API or Spool version or
+// another source hash: never used; reported once per process and kernel key.
+void Racer::report_stale(const autotune::KernelKey& k) {
+  static std::mutex mu;
+  static std::set<std::string> reported;
+  {
+    std::lock_guard lk(mu);
+    const std::string id = store_->path() + "|" + device_.backend + "|" + device_.uuid + "|" + device_.name + "|" +
+                           k.kernel + "|" + k.source_hash;
+    if (!reported.insert(id).second) return;
+  }
+  const autotune::StaleReport r = store_->stale(device_, k);
+  const std::uint64_t rows = r.stale_observations + r.stale_winners + r.stale_rejections;
+  if (mode_ == AutotuneMode::race) store_->record_current(device_, k);
+  if (rows == 0) return;
+  std::string why;
+  for (const auto& reason : r.reasons) {
+    if (reason.find(" for the launch profile of ") == std::string::npos) why += (why.empty() ? "" : "; ") + reason;
+  }
+  detail::warn("autotune store " + store_->path() + ": " + std::to_string(rows) + " stale rows of kernel '" +
+               k.kernel + "' are not used (" + why + "); `spool autotune list` marks them");
 }
 
 // A variant this device cannot build (e.g. too large a workgroup) is skipped.
-std::shared_ptr<backend::KernelImpl> Racer::load(const std::string& name, std::uint32_t wg) {
+std::shared_ptr<backend::KernelImpl> Racer::load(const backend::KernelImpl& origin, std::uint32_t wg) {
   try {
-    return loader_(name, wg);
+    return loader_(origin, wg);
   } catch (const std::exception& e) {
     report(e);
     return nullptr;
@@ -56,7 +83,7 @@ std::shared_ptr<backend::KernelImpl> Racer::load(const std::string& name, std::u
 }
 
 // Moves to the next candidate that is neither the baseline nor rejected.
-void Racer::next_candidate(Race& r, const std::string& name) {
+void Racer::next_candidate(Race& r) {
   r.spec.clear();
   r.spec_kernel.reset();
   r.turn = 0;
@@ -64,7 +91,7 @@ void Racer::next_candidate(Race& r, const std::string& name) {
     const std::uint32_t wg = r.queue.front();
     r.queue.erase(r.queue.begin());
     if (wg == r.baseline_wg) continue;
-    auto k = load(name, wg);
+    auto k = load(*r.origin, wg);
     if (!k) continue;
     r.spec = k->desc().variant;
     r.spec_kernel = std::move(k);
@@ -73,9 +100,10 @@ void Racer::next_candidate(Race& r, const std::string& name) {
   }
 }
 
-RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, std::uint32_t max_grid) {
+RacePick Racer::pick(const std::shared_ptr<backend::KernelImpl>& requested, std::uint32_t items,
+                     std::uint32_t max_grid) {
   RacePick p;
-  const auto& d = requested.desc();
+  const auto& d = requested->desc();
   if (mode_ == AutotuneMode::off || !store_ || !d.tunable) return p;
   p.key = autotune::KernelKey{d.name, d.source_hash};
   p.bucket = autotune::bucket_for(items, max_grid);
@@ -85,22 +113,25 @@ RacePick Racer::pick(const backend::KernelImpl& requested, std::uint32_t items, 
     Race& r = races_[race_id(p.key, p.bucket)];
     if (!r.loaded) {
       r.loaded = true;
+      r.origin = requested;
+      report_stale(p.key);
       const auto winner = store_->winner(device_, p.key, p.bucket);
       r.baseline = d.variant;  // null baseline_kernel: run the kernel as requested
       r.baseline_wg = workgroup_of(d.variant);
       if (winner && *winner != d.variant && workgroup_of(*winner) != 0) {
-        if (auto k = load(d.name, workgroup_of(*winner))) {
+        if (auto k = load(*requested, workgroup_of(*winner))) {
           r.baseline = *winner;
           r.baseline_wg = workgroup_of(*winner);
           r.baseline_kernel = std::move(k);
         }
       }
       if (mode_ == AutotuneMode::race) {
-        for (std::uint32_t wg : candidates_) {
+        for (std::uint32_t wg : d.race_workgroups.empty() ? candidates_ : d.race_workgroups) {
+          if (wg == 0 || wg > max_workgroup_) continue;
           const std::string v = "wg=" + std::to_string(wg);
           if (v != r.baseline && !store_->is_rejected(device_, p.key, p.bucket, v)) r.queue.push_back(wg);
         }
-        next_candidate(r, d.name);
+        next_candidate(r);
       }
     }
     const bool racing = mode_ == AutotuneMode::race && r.spec_kernel != nullptr;
@@ -157,11 +188,11 @@ Racer::Outcome Racer::observe(const RacePick& p, double per_item_ns) {
       r.baseline = r.spec;
       r.baseline_wg = workgroup_of(r.spec);
       r.baseline_kernel = r.spec_kernel;
-      next_candidate(r, p.key.kernel);
+      next_candidate(r);
       if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
     } else if (verdict == policy::SpeculationVerdict::Reject) {
       store_->reject(device_, p.key, p.bucket, r.spec);
-      next_candidate(r, p.key.kernel);
+      next_candidate(r);
       // Out of candidates: the baseline has beaten them all; keep it.
       if (r.spec_kernel == nullptr) store_->set_winner(device_, p.key, p.bucket, r.baseline);
     }

@@ -133,4 +133,12 @@ TEST(Json, ThrowsWhenAFieldHasTheWrongType) {
   EXPECT_EQ(s->import_json(head + R"("log2_items": 1, "log2_grid": 0, "count": 1}]})"), 1u);
 }
 
+// Found by fuzz_autotune_import: a "format" that is not a string escaped as a
+// JSON library exception instead of a spool::Error.
+TEST(Json, RefusesANonStringFormatWithAStoreError) {
+  auto s = Store::open(":memory:");
+  EXPECT_THROW(s->import_json(R"({"format":22221111111111111111.111112 })"), spool::autotune::Error);
+  EXPECT_THROW(s->import_json(R"({"format": ["spool-autotune"]})"), spool::autotune::Error);
+}
+
 }  // namespace

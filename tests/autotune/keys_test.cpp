@@ -112,8 +112,29 @@ TEST(Error, NamesCallSqliteErrorAndPathWhenFromSqlite) {
   EXPECT_NE(w.find("SQLITE_BUSY"), std::string::npos) << w;
   EXPECT_NE(w.find("database is locked"), std::string::npos) << w;
   EXPECT_NE(w.find("/tmp/s.sqlite"), std::string::npos) << w;
-  EXPECT_EQ(e.code(), 5);
+  EXPECT_EQ(e.sqlite_code(), 5);
   EXPECT_EQ(e.call(), "sqlite3_step");
+}
+
+TEST(Error, IsASpoolErrorWithAKind) {
+  // One hierarchy: `catch (const spool::Error&)` catches store failures too.
+  try {
+    throw Error("sqlite3_step", 5 /* SQLITE_BUSY */, "database is locked", "/tmp/s.sqlite");
+  } catch (const spool::Error& e) {
+    EXPECT_EQ(e.code(), spool::Errc::timeout);
+    EXPECT_EQ(e.native(), "SQLITE_BUSY");
+  }
+  try {
+    throw Error("sqlite3_step", 11 /* SQLITE_CORRUPT */, "malformed", "/tmp/s.sqlite");
+  } catch (const spool::Error& e) {
+    EXPECT_EQ(e.code(), spool::Errc::storage);
+  }
+  try {
+    throw Error("import_json", "observations[0]: field 'count' is missing", "/tmp/s.sqlite");
+  } catch (const spool::Error& e) {
+    EXPECT_EQ(e.code(), spool::Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("field 'count'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ TEST(Migration, UpgradesToCurrentSchemaWhenOpeningAV1Store) {
     auto s = Store::open(path, &warning);
     EXPECT_TRUE(warning.empty()) << warning;
     EXPECT_FALSE(s->in_memory());
-    EXPECT_EQ(s->schema_version(), 2);
+    EXPECT_EQ(s->schema_version(), Store::kSchemaVersion);
   }
   const auto obs = columns(path, "observations");
   EXPECT_TRUE(obs.count("m2"));
@@ -160,7 +160,7 @@ TEST(Migration, IsANoOpWhenOpeningAMigratedStoreAgain) {
   exec_raw(path, std::string(kV1) + kV1Rows);
   Store::open(path);
   auto s = Store::open(path);
-  EXPECT_EQ(s->schema_version(), 2);
+  EXPECT_EQ(s->schema_version(), Store::kSchemaVersion);
   EXPECT_EQ(s->list_observations().size(), 2u);
   s->add_observation(lavapipe(), saxpy(), kBucket, "wg=64", 1);  // current key: a new row
   EXPECT_EQ(s->list_observations().size(), 3u);

@@ -124,8 +124,8 @@ TEST(Store, ComputesWelfordStatisticsWhenObservationsAdded) {
 TEST(Store, ThrowsInvalidArgumentWhenObservationNotFinite) {
   auto s = Store::open(":memory:");
   EXPECT_THROW(s->add_observation(lavapipe(), saxpy(), {}, "wg=64", std::nan("")),
-               std::invalid_argument);
-  EXPECT_THROW(s->add_observation(lavapipe(), saxpy(), {}, "wg=64", -1.0), std::invalid_argument);
+               spool::autotune::Error);
+  EXPECT_THROW(s->add_observation(lavapipe(), saxpy(), {}, "wg=64", -1.0), spool::autotune::Error);
   EXPECT_FALSE(s->observation(lavapipe(), saxpy(), {}, "wg=64").has_value());
 }
 

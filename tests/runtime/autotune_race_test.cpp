@@ -170,14 +170,17 @@ TEST(AutotuneRace, ClearlyWorseCandidateIsRejected) {
 
 TEST(AutotuneRace, FrozenModeUsesStoredWinnerAndNeverRaces) {
   const std::string db = store_path("frozen");
-  auto dev = open(db, "frozen", "1");
-  if (!dev) GTEST_SKIP() << "no Vulkan device";
-  Workload w(*dev);
   {
+    // A pre-tuned store, written before the frozen process starts.
+    auto dev = open(":memory:", "off", "1");
+    if (!dev) GTEST_SKIP() << "no Vulkan device";
     auto store = spool::autotune::Store::open(db);
-    store->set_winner(key_of(*dev), {"saxpy", w.k.source_hash()}, spool::autotune::bucket_for(kItems, kGrid),
-                      "wg=32");
+    store->set_winner(key_of(*dev), {"saxpy", dev->kernel("saxpy").source_hash()},
+                      spool::autotune::bucket_for(kItems, kGrid), "wg=32");
   }
+  auto dev = open(db, "frozen", "1");
+  ASSERT_TRUE(dev);
+  Workload w(*dev);
   for (int i = 0; i < 3; ++i) {
     const auto v = w.run(*dev);
     EXPECT_TRUE(v.race_role.empty());
@@ -219,6 +222,7 @@ TEST(PipelineCache, IsPersistedNextToTheStoreAndForeignDataIsKeptAside) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string db = dir + "/autotune.sqlite";
+  spool::autotune::Store::open(db);  // frozen mode opens stores read-only: it must exist
   {
     auto dev = open(db, "frozen", "64");
     if (!dev) GTEST_SKIP() << "no Vulkan device";

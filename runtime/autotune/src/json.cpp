@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -76,8 +77,9 @@ class Reader {
   }
   DeviceKey device(std::string& spool) const {
     spool = str("spool_version");
-    return DeviceKey{str("backend"), str("uuid"), str("device_name"), str("driver_version"),
-                     str("api_version")};
+    DeviceKey d{str("backend"), str("uuid"), str("device_name"), str("driver_version"), str("api_version")};
+    check(problem(d, spool));
+    return d;
   }
   void kernel(KernelKey& k, ShapeBucket& b, std::string& variant) const {
     k.kernel = str("kernel");
@@ -85,6 +87,12 @@ class Reader {
     b.log2_items = static_cast<std::uint8_t>(i64("log2_items", 0, 63));
     b.log2_grid = static_cast<std::uint8_t>(i64("log2_grid", 0, 63));
     variant = str("variant");
+    check(problem(k, b, variant));
+  }
+  std::int64_t unix_time(const char* key) const { return i64(key, 0, kMaxUnixTime); }
+  // A problem() text ("field 'x' = ... is not ...") for this row.
+  void check(const std::string& problem) const {
+    if (!problem.empty()) fail("", problem);
   }
 
  private:
@@ -95,7 +103,8 @@ class Reader {
   }
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
     throw Error("import_json",
-                where_ + (key.empty() ? std::string() : ": field '" + key + "'") + " " + what,
+                where_ + (key.empty() ? std::string(": ") : ": field '" + key + "' ") + what +
+                    "; nothing was imported",
                 path_);
   }
   const json& row_;
@@ -104,7 +113,6 @@ class Reader {
 };
 
 constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max();
-constexpr std::int64_t kMinI64 = std::numeric_limits<std::int64_t>::min();
 
 struct Parsed {
   std::vector<ProfileRow> profiles;
@@ -124,8 +132,31 @@ DecisionRow parse_decision(const Reader& r, const char* at_key) {
   DecisionRow d;
   d.device = r.device(d.spool_version);
   r.kernel(d.kernel, d.bucket, d.variant);
-  d.at_unix = r.i64(at_key, kMinI64, kMaxI64);
+  d.at_unix = r.unix_time(at_key);
   return d;
+}
+
+// The primary key of a row, to find two rows with the same key.
+using RowKey = std::vector<std::string>;
+RowKey key_of(const DeviceKey& d, const std::string& spool, const KernelKey* k = nullptr,
+              const ShapeBucket* b = nullptr, const std::string* variant = nullptr) {
+  RowKey key{d.backend, d.uuid, d.name, d.driver_version, d.api_version, spool};
+  if (k != nullptr) key.insert(key.end(), {k->kernel, k->source_hash});
+  if (b != nullptr) key.insert(key.end(), {std::to_string(b->log2_items), std::to_string(b->log2_grid)});
+  if (variant != nullptr) key.push_back(*variant);
+  return key;
+}
+
+// Throws when `key` was already seen in this table ("rows 0 and 3 ...").
+void unique(std::map<RowKey, std::size_t>& seen, RowKey key, const char* table, std::size_t i,
+            const std::string& path) {
+  const auto [it, fresh] = seen.emplace(std::move(key), i);
+  if (!fresh) {
+    throw Error("import_json",
+                std::string(table) + "[" + std::to_string(i) + "]: duplicates " + table + "[" +
+                    std::to_string(it->second) + "] (same key); nothing was imported",
+                path);
+  }
 }
 
 Parsed parse(const std::string& text, const std::string& path) {
@@ -135,7 +166,10 @@ Parsed parse(const std::string& text, const std::string& path) {
   } catch (const json::exception& e) {
     throw Error("import_json", std::string("malformed JSON: ") + e.what(), path);
   }
-  if (!doc.is_object() || doc.value("format", std::string()) != "spool-autotune") {
+  // (doc.value("format", ...) would throw a json type_error for a non-string.)
+  const auto format = doc.is_object() ? doc.find("format") : doc.end();
+  if (!doc.is_object() || format == doc.end() || !format->is_string() ||
+      format->get<std::string>() != "spool-autotune") {
     throw Error("import_json", "not a Spool autotune export (\"format\" must be \"spool-autotune\")",
                 path);
   }
@@ -145,6 +179,7 @@ Parsed parse(const std::string& text, const std::string& path) {
     throw Error("import_json", "unsupported format_version (this Spool reads 1)", path);
   }
   Parsed p;
+  std::map<RowKey, std::size_t> seen;  // keys of the table being read
   const auto where = [](const char* t, std::size_t i) {
     return std::string(t) + "[" + std::to_string(i) + "]";
   };
@@ -159,11 +194,14 @@ Parsed parse(const std::string& text, const std::string& path) {
       row.profile.persistent_setup_ns = r.num("persistent_setup_ns");
       row.profile.queue_item_ns = r.num("queue_item_ns");
       row.profile.samples = static_cast<std::uint64_t>(r.i64("samples", 0, kMaxI64));
-      row.profile.measured_at_unix = r.i64("measured_at_unix", kMinI64, kMaxI64);
+      row.profile.measured_at_unix = r.unix_time("measured_at_unix");
+      r.check(problem(row.profile));
+      unique(seen, key_of(row.device, row.spool_version), "launch_profiles", i, path);
       p.profiles.push_back(std::move(row));
     }
   }
   if (const json* rows = table(doc, "observations", path)) {
+    seen.clear();
     for (std::size_t i = 0; i < rows->size(); ++i) {
       const Reader r((*rows)[i], where("observations", i), path);
       ObservationRow row;
@@ -172,20 +210,35 @@ Parsed parse(const std::string& text, const std::string& path) {
       row.observation.count = static_cast<std::uint64_t>(r.i64("count", 0, kMaxI64));
       row.observation.mean_ns = r.num("mean_ns");
       row.observation.m2 = r.num("m2");
-      row.updated_at_unix = r.i64("updated_at_unix", kMinI64, kMaxI64);
+      row.updated_at_unix = r.unix_time("updated_at_unix");
+      r.check(problem(row.observation));
+      unique(seen, key_of(row.device, row.spool_version, &row.kernel, &row.bucket, &row.variant), "observations", i,
+             path);
       p.observations.push_back(std::move(row));
     }
   }
+  // One winner per kernel key and bucket.
+  std::map<RowKey, std::size_t> winner_of;
   if (const json* rows = table(doc, "winners", path)) {
     for (std::size_t i = 0; i < rows->size(); ++i) {
-      p.winners.push_back(parse_decision(Reader((*rows)[i], where("winners", i), path),
-                                         "decided_at_unix"));
+      DecisionRow d = parse_decision(Reader((*rows)[i], where("winners", i), path), "decided_at_unix");
+      unique(winner_of, key_of(d.device, d.spool_version, &d.kernel, &d.bucket), "winners", i, path);
+      p.winners.push_back(std::move(d));
     }
   }
   if (const json* rows = table(doc, "rejections", path)) {
+    seen.clear();
     for (std::size_t i = 0; i < rows->size(); ++i) {
-      p.rejections.push_back(parse_decision(Reader((*rows)[i], where("rejections", i), path),
-                                            "rejected_at_unix"));
+      DecisionRow d = parse_decision(Reader((*rows)[i], where("rejections", i), path), "rejected_at_unix");
+      unique(seen, key_of(d.device, d.spool_version, &d.kernel, &d.bucket, &d.variant), "rejections", i, path);
+      const auto w = winner_of.find(key_of(d.device, d.spool_version, &d.kernel, &d.bucket));
+      if (w != winner_of.end() && p.winners[w->second].variant == d.variant) {
+        throw Error("import_json",
+                    "rejections[" + std::to_string(i) + "]: variant '" + d.variant + "' is also the winner in winners[" +
+                        std::to_string(w->second) + "]; nothing was imported",
+                    path);
+      }
+      p.rejections.push_back(std::move(d));
     }
   }
   return p;
@@ -251,7 +304,13 @@ std::string Store::export_json() {
 }
 
 std::size_t Store::import_json(const std::string& text) {
-  const Parsed p = parse(text, impl_->path);  // validates everything before writing
+  Parsed p;
+  try {
+    p = parse(text, impl_->path);  // validates everything before writing
+  } catch (const nlohmann::json::exception& e) {
+    // Every check above is explicit; this is the net under a missed one.
+    throw Error("import_json", std::string("malformed document: ") + e.what() + "; nothing was imported", impl_->path);
+  }
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;
   sql::Txn txn(db);

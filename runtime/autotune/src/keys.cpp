@@ -56,16 +56,22 @@ std::string sqlite_detail(int code, const std::string& message) {
 }
 }  // namespace
 
+namespace {
+Errc errc_of(int sqlite_code) noexcept {
+  const int primary = sqlite_code & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? Errc::timeout : Errc::storage;
+}
+}  // namespace
+
 Error::Error(std::string call, int code, const std::string& sqlite_message, std::string path)
-    : std::runtime_error(describe(call, sqlite_detail(code, sqlite_message), path)),
-      call_(std::move(call)),
+    : spool::Error(Composed{}, errc_of(code), describe(call, sqlite_detail(code, sqlite_message), path),
+                   call, sql::code_name(code)),
       detail_(sqlite_detail(code, sqlite_message)),
       path_(std::move(path)),
-      code_(code) {}
+      sqlite_code_(code) {}
 
-Error::Error(std::string call, const std::string& message, std::string path)
-    : std::runtime_error(describe(call, message, path)),
-      call_(std::move(call)),
+Error::Error(std::string call, const std::string& message, std::string path, Errc kind)
+    : spool::Error(Composed{}, kind, describe(call, message, path), call),
       detail_(message),
       path_(std::move(path)) {}
 

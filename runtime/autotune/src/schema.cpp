@@ -50,6 +50,23 @@ CREATE INDEX winners_by_identity ON winners(backend, uuid, device_name, kernel);
 CREATE INDEX rejections_by_identity ON rejections(backend, uuid, device_name, kernel);
 )sql";
 
+// Schema v3 adds current_keys: per device identity (kernel = '') and per
+// kernel of it, the key the latest process used -- what `spool autotune list`
+// compares rows with to mark them stale. Written by Store::record_current().
+constexpr const char* kCreateV3Additions = R"sql(
+CREATE TABLE current_keys (
+  backend TEXT NOT NULL, uuid TEXT NOT NULL, device_name TEXT NOT NULL, kernel TEXT NOT NULL,
+  driver_version TEXT NOT NULL, api_version TEXT NOT NULL, spool_version TEXT NOT NULL,
+  source_hash TEXT NOT NULL, seen_at_unix INTEGER NOT NULL,
+  PRIMARY KEY (backend, uuid, device_name, kernel)
+) WITHOUT ROWID;
+)sql";
+
+void migrate_v2_to_v3(sql::Db& db) {
+  db.exec(kCreateV3Additions, "migrate v2->v3: create current_keys");
+  db.exec("UPDATE schema_version SET version = 3;", "migrate v2->v3: version");
+}
+
 // Schema v1 (Spool 0.0.x) had the same four tables without the spool_version
 // column, and observations without m2 (no variance):
 //   observations(backend, uuid, device_name, driver_version, api_version, kernel,
@@ -120,7 +137,7 @@ bool check_compatible(sql::Db& db) {
       throw Error("open",
                   "this SQLite database is not a Spool autotune store (it has tables but no "
                   "schema_version table); it was left untouched",
-                  db.path());
+                  db.path(), Errc::not_supported);
     }
     return false;
   }
@@ -130,23 +147,55 @@ bool check_compatible(sql::Db& db) {
                 "the store has schema version " + std::to_string(v) +
                     ", newer than this Spool's (" + std::to_string(Store::kSchemaVersion) +
                     "); it was left untouched",
-                db.path());
+                db.path(), Errc::not_supported);
   }
   if (v < 1) throw Error("open", "invalid schema version " + std::to_string(v), db.path());
   return true;
 }
 
+bool up_to_date(sql::Db& db) { return check_compatible(db) && version(db) == Store::kSchemaVersion; }
+
 void prepare(sql::Db& db) {
+  // Most opens find the current schema: check that in a read transaction,
+  // so that opening a store in use by a writer does not wait for it.
+  {
+    sql::Txn read(db, "BEGIN");
+    const bool ok = up_to_date(db);
+    read.commit();
+    if (ok) return;
+  }
   sql::Txn txn(db);
   if (!check_compatible(db)) {
     db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
-            "INSERT INTO schema_version (version) VALUES (2);",
+            "INSERT INTO schema_version (version) VALUES (3);",
             "create schema_version");
-    db.exec(kCreateV2, "create schema v2");
-  } else if (version(db) == 1) {
-    migrate_v1_to_v2(db);
+    db.exec(kCreateV2, "create schema v3");
+    db.exec(kCreateV3Additions, "create schema v3 (current_keys)");
+  } else {
+    if (version(db) == 1) migrate_v1_to_v2(db);
+    if (version(db) == 2) migrate_v2_to_v3(db);
   }
   txn.commit();
+}
+
+void check_readable(sql::Db& db) {
+  if (!check_compatible(db)) {
+    throw Error("open", "the file is not a Spool autotune store (it is empty); opened read-only, it was not created",
+                db.path(), Errc::not_supported);
+  }
+  if (version(db) < 2) {
+    throw Error("open",
+                "the store has schema version " + std::to_string(version(db)) +
+                    ", which needs a migration: open it once writable (e.g. `spool autotune list` with write "
+                    "access) before using it read-only",
+                db.path(), Errc::not_supported);
+  }
+}
+
+bool has_current_keys(sql::Db& db) {
+  sql::Use s(db.stmt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'current_keys'"));
+  s->step();
+  return s->int64(0) != 0;
 }
 
 }  // namespace spool::autotune::schema

@@ -41,7 +41,7 @@ const char* code_name(int code) noexcept {
   }
 }
 
-Db::Db(const std::string& path, int flags) : path_(path) {
+Db::Db(const std::string& path, int flags, std::string shown) : path_(shown.empty() ? path : std::move(shown)) {
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     // sqlite3_open_v2 returns a handle even on failure (except out of memory).
@@ -49,7 +49,7 @@ Db::Db(const std::string& path, int flags) : path_(path) {
     const int ext = db_ != nullptr ? sqlite3_extended_errcode(db_) : rc;
     sqlite3_close(db_);
     db_ = nullptr;
-    throw Error("sqlite3_open_v2", ext, msg, path);
+    throw Error("sqlite3_open_v2", ext, msg, path_);
   }
   check(sqlite3_extended_result_codes(db_, 1), "sqlite3_extended_result_codes");
 }

@@ -23,8 +23,9 @@ class Stmt;
 
 class Db {
  public:
-  // Opens (creating) `path`; throws Error on failure.
-  Db(const std::string& path, int flags);
+  // Opens `path` (a file name, or a file: URI with SQLITE_OPEN_URI) with
+  // `flags`; throws Error on failure. `shown` names it in errors (default: path).
+  Db(const std::string& path, int flags, std::string shown = {});
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

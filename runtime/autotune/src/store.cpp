@@ -20,10 +20,17 @@ using detail::bind_kernel;
 
 namespace {
 
-constexpr int kBusyTimeoutMs = 10'000;
 constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+constexpr int kReadOnlyFlags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
 
 bool is_memory_path(const std::string& path) { return path.empty() || path == ":memory:"; }
+
+using Clock = std::chrono::steady_clock;
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left > 0 ? static_cast<int>(std::min<long long>(left, 1 << 30)) : 0;
+}
 
 // Fails with SQLITE_CORRUPT (so the caller moves the file aside) unless the
 // whole database passes PRAGMA quick_check; a file that is not a database
@@ -40,10 +47,13 @@ void quick_check(sql::Db& db) {
   if (!problems.empty()) throw Error("PRAGMA quick_check", SQLITE_CORRUPT, problems, db.path());
 }
 
-void configure(sql::Db& db, bool memory) {
-  db.check(sqlite3_busy_timeout(db.raw(), kBusyTimeoutMs), "sqlite3_busy_timeout");
+void configure(sql::Db& db, bool memory, bool read_only) {
   if (memory) return;
   quick_check(db);
+  if (read_only) {
+    schema::check_readable(db);
+    return;
+  }
   // Refuse foreign or newer files before anything below writes to them.
   schema::check_compatible(db);
   {
@@ -56,28 +66,78 @@ void configure(sql::Db& db, bool memory) {
   db.exec("PRAGMA synchronous = NORMAL", "PRAGMA synchronous");
 }
 
-std::unique_ptr<sql::Db> open_db_once(const std::string& path, bool memory) {
-  auto db = std::make_unique<sql::Db>(memory ? std::string(":memory:") : path, kOpenFlags);
-  configure(*db, memory);
+// "file:<path>?<query>" with the characters URIs reserve escaped.
+std::string file_uri(const std::string& path, const char* query) {
+  std::string u = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      u += '%';
+      u += kHex[(static_cast<unsigned char>(c) >> 4) & 0xf];
+      u += kHex[static_cast<unsigned char>(c) & 0xf];
+    } else {
+      u += c;
+    }
+  }
+  return u + "?" + query;
+}
+
+std::unique_ptr<sql::Db> open_db_once(const std::string& path, bool memory, const OpenOptions& o,
+                                      Clock::time_point deadline) {
+  std::unique_ptr<sql::Db> db;
+  if (o.read_only && !memory) {
+    // mode=ro first; a WAL store in a directory this process cannot write
+    // (no -shm can be created) is then read as immutable: the shipped case.
+    try {
+      db = std::make_unique<sql::Db>(file_uri(path, "mode=ro"), kReadOnlyFlags, path);
+      db->check(sqlite3_busy_timeout(db->raw(), std::max(remaining_ms(deadline), 1)), "sqlite3_busy_timeout");
+      configure(*db, false, true);
+      return db;
+    } catch (const Error& e) {
+      const int primary = e.sqlite_code() & 0xff;
+      if (primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY) throw;
+    }
+    db = std::make_unique<sql::Db>(file_uri(path, "immutable=1"), kReadOnlyFlags, path);
+    configure(*db, false, true);
+    return db;
+  }
+  db = std::make_unique<sql::Db>(memory ? std::string(":memory:") : path, kOpenFlags);
+  db->check(sqlite3_busy_timeout(db->raw(), std::max(remaining_ms(deadline), 1)), "sqlite3_busy_timeout");
+  configure(*db, memory, false);
   schema::prepare(*db);
+  if (!memory) {
+    // Writable now, not only readable: a writer holding the file locked
+    // past the deadline fails the open (Errc::timeout) instead of stalling
+    // the first write later.
+    sql::Txn probe(*db);
+    probe.commit();
+  }
+  // From now on each statement waits at most the busy timeout for a lock.
+  db->check(sqlite3_busy_timeout(db->raw(), static_cast<int>(o.busy_timeout.count())), "sqlite3_busy_timeout");
   return db;
 }
 
 // While other processes open the same file (switching it to WAL, creating or
 // migrating the schema), some steps report SQLITE_BUSY at once instead of
-// calling the busy handler; the whole open is retried until the busy timeout.
-std::unique_ptr<sql::Db> open_db(const std::string& path, bool memory) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+// calling the busy handler; the whole open is retried until the busy timeout,
+// which bounds the whole open.
+std::unique_ptr<sql::Db> open_db(const std::string& path, bool memory, const OpenOptions& o) {
+  const auto deadline = Clock::now() + o.busy_timeout;
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     try {
-      return open_db_once(path, memory);
+      return open_db_once(path, memory, o, deadline);
     } catch (const Error& e) {
-      const int primary = e.code() & 0xff;
-      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || Clock::now() >= deadline) throw;
+      const int primary = e.sqlite_code() & 0xff;
+      if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) throw;
+      if (Clock::now() >= deadline) {
+        throw Error("open",
+                    "another process held the store locked for longer than the busy timeout (" +
+                        std::to_string(o.busy_timeout.count()) + " ms; last: " + e.detail() + ")",
+                    path, Errc::timeout);
+      }
     }
-    std::this_thread::sleep_for(pause);
+    std::this_thread::sleep_for(std::min(pause, std::chrono::milliseconds(std::max(remaining_ms(deadline), 1))));
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
 }
@@ -108,13 +168,24 @@ std::string move_aside(const std::string& path, std::string* why) {
 }
 
 std::unique_ptr<Store::Impl> open_impl(const std::string& path, std::string version,
-                                       std::string* warning) {
+                                       const OpenOptions& o, std::string* warning) {
   auto impl = std::make_unique<Store::Impl>();
   impl->version = std::move(version);
   if (is_memory_path(path)) {
-    impl->db = open_db(path, true);
+    impl->db = open_db(path, true, o);
     impl->path = ":memory:";
     impl->memory = true;
+    impl->current_keys = true;
+    return impl;
+  }
+  if (o.read_only) {
+    // Nothing is created, migrated or moved aside: failures are errors.
+    if (!exists(path)) throw Error("open", "no store at this path (opened read-only, so none is created)", path, Errc::invalid_argument);
+    impl->db = open_db(path, false, o);
+    impl->path = path;
+    impl->memory = false;
+    impl->read_only = true;
+    impl->current_keys = schema::has_current_keys(*impl->db);
     return impl;
   }
   const fs::path p(path);
@@ -127,12 +198,13 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, std::string vers
     }
   }
   try {
-    impl->db = open_db(path, false);
+    impl->db = open_db(path, false, o);
     impl->path = path;
     impl->memory = false;
+    impl->current_keys = true;
     return impl;
   } catch (const Error& e) {
-    const int primary = e.code() & 0xff;
+    const int primary = e.sqlite_code() & 0xff;
     if (primary != SQLITE_NOTADB && primary != SQLITE_CORRUPT) throw;
     impl->db.reset();  // close the file before moving it
     std::string why;
@@ -146,22 +218,36 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, std::string vers
     msg += "; autotuning continues with an in-memory store, so nothing is saved by this process";
     if (warning != nullptr) *warning = std::move(msg);
   }
-  impl->db = open_db(":memory:", true);
+  impl->db = open_db(":memory:", true, o);
   impl->path = ":memory:";
   impl->memory = true;
+  impl->current_keys = true;
   return impl;
 }
 
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const std::string& path, std::string* warning) {
-  return open_as_version(path, std::string(spool_version()), warning);
+  return open(path, OpenOptions{}, warning);
+}
+
+std::unique_ptr<Store> Store::open(const std::string& path, const OpenOptions& options,
+                                   std::string* warning) {
+  return open_as_version(path, std::string(spool_version()), options, warning);
 }
 
 std::unique_ptr<Store> Store::open_as_version(const std::string& path, std::string version,
                                               std::string* warning) {
+  return open_as_version(path, std::move(version), OpenOptions{}, warning);
+}
+
+std::unique_ptr<Store> Store::open_as_version(const std::string& path, std::string version,
+                                              const OpenOptions& options, std::string* warning) {
   if (warning != nullptr) warning->clear();
-  return std::unique_ptr<Store>(new Store(open_impl(path, std::move(version), warning)));
+  if (options.busy_timeout.count() < 0) {
+    throw Error("open", "busy_timeout must not be negative", path, Errc::invalid_argument);
+  }
+  return std::unique_ptr<Store>(new Store(open_impl(path, std::move(version), options, warning)));
 }
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -169,6 +255,7 @@ Store::~Store() = default;
 
 std::string Store::path() const { return impl_->path; }
 bool Store::in_memory() const { return impl_->memory; }
+bool Store::read_only() const { return impl_->read_only; }
 std::string Store::key_version() const { return impl_->version; }
 
 std::optional<LaunchProfileRecord> Store::load_profile(const DeviceKey& d) {
@@ -186,10 +273,15 @@ std::optional<LaunchProfileRecord> Store::load_profile(const DeviceKey& d) {
   r.queue_item_ns = s->real(4);
   r.samples = static_cast<std::uint64_t>(s->int64(5));
   r.measured_at_unix = s->int64(6);
+  detail::check_value(problem(r), "load_profile",
+                      "launch_profiles row (" + detail::describe_row(d, impl_->version, nullptr) + ")", impl_->path);
   return r;
 }
 
 void Store::save_profile(const DeviceKey& d, const LaunchProfileRecord& r) {
+  const std::string row = "launch profile (" + detail::describe_row(d, impl_->version, nullptr) + ")";
+  detail::check_value(problem(d, impl_->version), "save_profile", row, impl_->path);
+  detail::check_value(problem(r), "save_profile", row, impl_->path);
   std::lock_guard lock(impl_->mu);
   sql::Use s(impl_->db->stmt(
       "INSERT OR REPLACE INTO launch_profiles (" SPOOL_AT_DEVICE_COLS
@@ -203,28 +295,53 @@ void Store::save_profile(const DeviceKey& d, const LaunchProfileRecord& r) {
 }
 
 namespace {
+std::string observation_row(const DeviceKey& d, const std::string& version, const KernelKey& k,
+                            ShapeBucket b, const std::string& variant) {
+  return "observations row (" + detail::describe_row(d, version, &k) + ", items 2^" +
+         std::to_string(b.log2_items) + ", grid 2^" + std::to_string(b.log2_grid) + ", " + variant + ")";
+}
+
 std::optional<Observation> read_observation(sql::Db& db, const DeviceKey& d,
                                             const std::string& version, const KernelKey& k,
-                                            ShapeBucket b, const std::string& variant) {
+                                            ShapeBucket b, const std::string& variant,
+                                            const std::string& path) {
   sql::Use s(db.stmt("SELECT count, mean_ns, m2 FROM observations WHERE " SPOOL_AT_KERNEL_WHERE
                      " AND variant = ?11"));
   bind_kernel(*s, d, version, k, b);
   s->bind(11, variant);
   if (!s->step()) return std::nullopt;
-  return Observation{static_cast<std::uint64_t>(s->int64(0)), s->real(1), s->real(2)};
+  const std::int64_t count = s->int64(0);
+  Observation o{static_cast<std::uint64_t>(count), s->real(1), s->real(2)};
+  if (count < 0) {
+    detail::check_value("field 'count' = " + std::to_string(count) + " is negative", "observation",
+                        observation_row(d, version, k, b, variant), path);
+  }
+  detail::check_value(problem(o), "observation", observation_row(d, version, k, b, variant), path);
+  return o;
+}
+
+// The key of a kernel row about to be written.
+void check_kernel_key(const DeviceKey& d, const std::string& version, const KernelKey& k, ShapeBucket b,
+                      const std::string& variant, const char* call, const std::string& path) {
+  const std::string row = detail::describe_row(d, version, &k);
+  detail::check_value(problem(d, version), call, row, path);
+  detail::check_value(problem(k, b, variant), call, row, path);
 }
 }  // namespace
 
 Observation Store::add_observation(const DeviceKey& d, const KernelKey& k, ShapeBucket b,
                                    const std::string& variant, double per_item_ns) {
-  if (!std::isfinite(per_item_ns) || per_item_ns < 0) {
-    throw std::invalid_argument("spool autotune: add_observation: per_item_ns must be a finite, "
-                                "non-negative number");
+  if (!std::isfinite(per_item_ns) || per_item_ns < 0 || per_item_ns > kMaxNs) {
+    throw Error("add_observation",
+                "per_item_ns " + std::to_string(per_item_ns) + " is not a finite time in [0, 1e12] ns",
+                impl_->path);
   }
+  check_kernel_key(d, impl_->version, k, b, variant, "add_observation", impl_->path);
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;
   sql::Txn txn(db);
-  Observation o = read_observation(db, d, impl_->version, k, b, variant).value_or(Observation{});
+  Observation o =
+      read_observation(db, d, impl_->version, k, b, variant, impl_->path).value_or(Observation{});
   // Welford's online update.
   o.count += 1;
   const double delta = per_item_ns - o.mean_ns;
@@ -246,7 +363,7 @@ Observation Store::add_observation(const DeviceKey& d, const KernelKey& k, Shape
 std::optional<Observation> Store::observation(const DeviceKey& d, const KernelKey& k,
                                               ShapeBucket b, const std::string& variant) {
   std::lock_guard lock(impl_->mu);
-  return read_observation(*impl_->db, d, impl_->version, k, b, variant);
+  return read_observation(*impl_->db, d, impl_->version, k, b, variant, impl_->path);
 }
 
 std::optional<std::string> Store::winner(const DeviceKey& d, const KernelKey& k, ShapeBucket b) {
@@ -259,6 +376,7 @@ std::optional<std::string> Store::winner(const DeviceKey& d, const KernelKey& k,
 
 void Store::set_winner(const DeviceKey& d, const KernelKey& k, ShapeBucket b,
                        const std::string& variant) {
+  check_kernel_key(d, impl_->version, k, b, variant, "set_winner", impl_->path);
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;
   sql::Txn txn(db);
@@ -291,6 +409,7 @@ bool Store::is_rejected(const DeviceKey& d, const KernelKey& k, ShapeBucket b,
 
 void Store::reject(const DeviceKey& d, const KernelKey& k, ShapeBucket b,
                    const std::string& variant) {
+  check_kernel_key(d, impl_->version, k, b, variant, "reject", impl_->path);
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;
   sql::Txn txn(db);
@@ -319,6 +438,27 @@ VariantState Store::variant_state(const DeviceKey& d, const KernelKey& k, ShapeB
   return VariantState::candidate;
 }
 
+void Store::record_current(const DeviceKey& d, const KernelKey& k) {
+  detail::check_value(problem(d, impl_->version), "record_current", detail::describe_row(d, impl_->version, nullptr),
+                      impl_->path);
+  std::lock_guard lock(impl_->mu);
+  if (impl_->read_only || !impl_->current_keys) return;
+  sql::Db& db = *impl_->db;
+  sql::Txn txn(db);
+  {
+    const KernelKey* key = k.kernel.empty() ? nullptr : &k;
+    sql::Use s(db.stmt("INSERT OR REPLACE INTO current_keys (backend, uuid, device_name, kernel, driver_version, "
+                       "api_version, spool_version, source_hash, seen_at_unix) VALUES "
+                       "(?1, ?2, ?3, ?7, ?4, ?5, ?6, ?8, ?9)"));
+    bind_device(*s, d, impl_->version);
+    s->bind(7, key != nullptr ? key->kernel : std::string());
+    s->bind(8, key != nullptr ? key->source_hash : std::string());
+    s->bind(9, detail::now_unix());
+    s->run();
+  }
+  txn.commit();
+}
+
 void Store::clear() {
   std::lock_guard lock(impl_->mu);
   sql::Db& db = *impl_->db;
@@ -326,6 +466,7 @@ void Store::clear() {
   db.exec("DELETE FROM launch_profiles; DELETE FROM observations; DELETE FROM winners; "
           "DELETE FROM rejections;",
           "clear");
+  if (impl_->current_keys) db.exec("DELETE FROM current_keys;", "clear current_keys");
   txn.commit();
 }
 

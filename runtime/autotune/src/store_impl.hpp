@@ -17,6 +17,8 @@ struct Store::Impl {
   std::unique_ptr<sql::Db> db;
   std::string path;     // ":memory:" or the file in use
   bool memory = true;
+  bool read_only = false;
+  bool current_keys = false;  // the current_keys table exists (schema 3)
   std::string version;  // Spool version in keys
 };
 
@@ -54,6 +56,11 @@ inline std::string read_device(const sql::Stmt& s, int c, DeviceKey& d) {
 }
 
 std::int64_t now_unix() noexcept;
+
+// "vulkan 'llvmpipe' driver 23.2.1 api 1.3.255 spool 0.1.0[, kernel saxpy (sha256:...)]"
+std::string describe_row(const DeviceKey& d, const std::string& spool_version, const KernelKey* k);
+// Throws Error(call, "<row>: <problem>", path, invalid_argument) unless problem is empty.
+void check_value(const std::string& problem, const char* call, const std::string& row, const std::string& path);
 
 // Unlocked listings (the caller holds impl.mu); kernel empty: all kernels.
 std::vector<ProfileRow> list_profiles(Store::Impl& impl);

@@ -1,6 +1,8 @@
 // Stale-entry reports and full-row listings.
+#include <map>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "sqlite.hpp"
 #include "store_impl.hpp"
@@ -83,12 +85,55 @@ DecisionRow read_decision_row(const sql::Stmt& s) {
   "ORDER BY kernel, source_hash, backend, uuid, device_name, driver_version, api_version, " \
   "spool_version, log2_items, log2_grid, variant"
 
+// current_keys, by (backend, uuid, device name, kernel or "").
+struct Current {
+  std::string driver, api, spool, hash;
+};
+using CurrentMap = std::map<std::tuple<std::string, std::string, std::string, std::string>, Current>;
+
+CurrentMap load_current(Store::Impl& impl) {
+  CurrentMap m;
+  if (!impl.current_keys) return m;
+  sql::Use s(impl.db->stmt("SELECT backend, uuid, device_name, kernel, driver_version, api_version, "
+                           "spool_version, source_hash FROM current_keys"));
+  while (s->step()) {
+    m[{s->text(0), s->text(1), s->text(2), s->text(3)}] = Current{s->text(4), s->text(5), s->text(6), s->text(7)};
+  }
+  return m;
+}
+
+// Why a row's key differs from the current one ("" when it does not, or
+// when nothing is known about this device / kernel).
+std::string stale_reason(const CurrentMap& m, const DeviceKey& d, const std::string& spool, const KernelKey* k) {
+  // Kernel rows against their kernel's entry, profiles against the device's.
+  const auto it = m.find({d.backend, d.uuid, d.name, k != nullptr ? k->kernel : std::string()});
+  if (it == m.end()) return {};
+  const bool kernel_known = k != nullptr;
+  const Current& c = it->second;
+  std::string out;
+  const auto add = [&out](const char* what, const std::string& stored, const std::string& now) {
+    if (stored == now) return;
+    if (!out.empty()) out += ", ";
+    out += std::string(what) + " " + stored + " != " + now;
+  };
+  add("driver", d.driver_version, c.driver);
+  add("api", d.api_version, c.api);
+  add("spool", spool, c.spool);
+  if (kernel_known) add("source hash", k->source_hash, c.hash);
+  return out.empty() ? out : out + " (current)";
+}
+
 template <class Row, class Read>
-std::vector<Row> list_rows(sql::Db& db, const char* sql, const std::string& kernel, Read read) {
-  sql::Use s(db.stmt(sql));
+std::vector<Row> list_rows(Store::Impl& impl, const char* sql, const std::string& kernel, Read read) {
+  const CurrentMap current = load_current(impl);
+  sql::Use s(impl.db->stmt(sql));
   s->bind(1, kernel);
   std::vector<Row> rows;
-  while (s->step()) rows.push_back(read(*s));
+  while (s->step()) {
+    Row r = read(*s);
+    r.stale = stale_reason(current, r.device, r.spool_version, &r.kernel);
+    rows.push_back(std::move(r));
+  }
   return rows;
 }
 
@@ -121,6 +166,7 @@ StaleReport Store::stale(const DeviceKey& d, const KernelKey& k) {
 namespace detail {
 
 std::vector<ProfileRow> list_profiles(Store::Impl& impl) {
+  const CurrentMap current = load_current(impl);
   sql::Use s(impl.db->stmt(
       "SELECT " SPOOL_AT_DEVICE_COLS ", launch_ns, record_setup_ns, replay_ns, "
       "persistent_setup_ns, queue_item_ns, samples, measured_at_unix FROM launch_profiles "
@@ -136,6 +182,7 @@ std::vector<ProfileRow> list_profiles(Store::Impl& impl) {
     r.profile.queue_item_ns = s->real(10);
     r.profile.samples = static_cast<std::uint64_t>(s->int64(11));
     r.profile.measured_at_unix = s->int64(12);
+    r.stale = stale_reason(current, r.device, r.spool_version, nullptr);
     rows.push_back(std::move(r));
   }
   return rows;
@@ -143,17 +190,17 @@ std::vector<ProfileRow> list_profiles(Store::Impl& impl) {
 
 std::vector<ObservationRow> list_observations(Store::Impl& impl, const std::string& kernel) {
   return list_rows<ObservationRow>(
-      *impl.db, SPOOL_AT_LIST("variant, count, mean_ns, m2, updated_at_unix", "observations"),
+      impl, SPOOL_AT_LIST("variant, count, mean_ns, m2, updated_at_unix", "observations"),
       kernel, read_observation_row);
 }
 
 std::vector<DecisionRow> list_winners(Store::Impl& impl, const std::string& kernel) {
-  return list_rows<DecisionRow>(*impl.db, SPOOL_AT_LIST("variant, decided_at_unix", "winners"),
+  return list_rows<DecisionRow>(impl, SPOOL_AT_LIST("variant, decided_at_unix", "winners"),
                                 kernel, read_decision_row);
 }
 
 std::vector<DecisionRow> list_rejections(Store::Impl& impl, const std::string& kernel) {
-  return list_rows<DecisionRow>(*impl.db,
+  return list_rows<DecisionRow>(impl,
                                 SPOOL_AT_LIST("variant, rejected_at_unix", "rejections"), kernel,
                                 read_decision_row);
 }

@@ -16,6 +16,10 @@
 
 namespace spool {
 
+namespace backend {
+class BufferImpl;
+}
+
 enum class Ordering : std::uint8_t {
   independent,  // items may run concurrently and in any order
   sequential,   // item i+1 sees every write of item i (a chain of steps)
@@ -44,6 +48,8 @@ class Batch {
   const std::byte* packed_args(std::size_t i) const noexcept {
     return args_.data() + i * stride_;
   }
+  // The buffers the items refer to (each at least once).
+  std::span<const std::shared_ptr<backend::BufferImpl>> buffers() const noexcept { return keep_alive_; }
 
  private:
   Kernel kernel_;
@@ -56,7 +62,7 @@ class Batch {
   PoolVector<std::uint32_t> grids_;
   PoolVector<std::byte> args_;
   // Keeps every referenced buffer alive until the batch is done.
-  PoolVector<std::shared_ptr<void>> keep_alive_;
+  PoolVector<std::shared_ptr<backend::BufferImpl>> keep_alive_;
 };
 
 }  // namespace spool

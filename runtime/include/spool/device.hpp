@@ -48,7 +48,9 @@ class Device {
                     std::span<const std::uint32_t> persistent = {},
                     const backend::KernelVariant& v = {});
   // A kernel embedded at build time (spool_add_kernels(), see
-  // docs/integration.md): both variants, argument layout reflected.
+  // docs/integration.md): both variants, argument layout reflected. Its
+  // autotune rows are keyed by its source hash; loaded without a variant, it
+  // races the WORKGROUP_SIZES it declares (if any), like the built-ins.
   Kernel load(const EmbeddedKernel& k, const backend::KernelVariant& v = {});
   // Reads a SPIR-V file (and optional persistent-variant file).
   Kernel load_spirv_file(std::string name, const std::string& launch_path,

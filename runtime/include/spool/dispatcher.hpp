@@ -58,6 +58,9 @@ class Dispatcher {
 
   LaunchProfile profile() const;
   void set_profile(LaunchProfile p);
+  // Validation mode: after each batch, check the guards of its buffers
+  // (spool/backend/guards.hpp); damage fails the verdict.
+  void set_validate(bool on) noexcept;
   void add_sink(std::shared_ptr<TelemetrySink> sink);
   // Waiters stop calling into the device (it is being destroyed); they wait
   // for the completions it still delivers.

@@ -12,9 +12,14 @@ namespace spool {
 
 struct EmbeddedKernel {
   std::string_view name;
-  std::string_view source_hash;  // SHA-256 of the body and ABI sources
+  // "sha256:<hex>": SHA-256 of the full source as compiled (body, included
+  // files, defines). The autotune store keys this kernel's rows by it.
+  std::string_view source_hash;
   std::span<const std::uint32_t> launch_spirv;      // one item per dispatch
   std::span<const std::uint32_t> persistent_spirv;  // the queue-polling variant
+  // Workgroup sizes the autotuner races (spool_add_kernels WORKGROUP_SIZES);
+  // empty: the kernel does not race.
+  std::span<const std::uint32_t> workgroup_sizes = {};
 };
 
 }  // namespace spool

@@ -41,6 +41,7 @@ struct Settings {
   Autotune autotune = Autotune::race;
   std::optional<std::string> autotune_db;  // unset: autotune::Store::default_path()
   std::vector<std::uint32_t> autotune_wg{64, 32, 128, 16, 256};
+  bool validate = false;  // SPOOL_VALIDATE: guarded buffers
 };
 
 struct Option {

@@ -25,6 +25,10 @@ struct DeviceOptions {
   std::optional<std::string> autotune_wg;     // SPOOL_AUTOTUNE_WG: candidate workgroup sizes, "64,32,128,16,256"
   std::optional<std::string> telemetry_path;  // SPOOL_TELEMETRY
   std::optional<std::string> force_mode;      // SPOOL_MODE: launches|recorded|persistent
+  // SPOOL_VALIDATE: guard bytes around every buffer this device allocates,
+  // checked after each batch; an out-of-bounds write fails the batch's
+  // verdict naming the kernel and the argument (docs/validation.md).
+  std::optional<bool> validate;
 };
 
 struct RuntimeOptions {

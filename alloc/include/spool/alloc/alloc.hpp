@@ -6,7 +6,11 @@
 //   deallocate(p)                p from any allocate*/spool_* call, any thread;
 //                                nullptr is a no-op.
 //   allocate_aligned(size, a)    a a power of two <= 1 MiB; throws
-//                                std::invalid_argument otherwise.
+//                                spool::Error (invalid_argument) otherwise.
+//
+// Errors: spool::Error (spool/error.hpp), like the rest of Spool, except
+// that running out of memory is std::bad_alloc, as the C++ allocator
+// requirements (PoolAllocator in std containers) demand.
 //   usable_size(p)               bytes usable at p (the block size).
 //   deallocate_checked(p)        like deallocate but always validates p
 //                                (foreign / interior pointer) and aborts with a

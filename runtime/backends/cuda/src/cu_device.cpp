@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "cu_check.hpp"
 #include "spool/cuda/backend.hpp"
@@ -16,32 +17,45 @@ namespace spool::cuda {
 
 namespace {
 
-// A device buffer (cudaMalloc) or a mapped pinned host buffer (host
-// visible). Its memory is released through the device's DeferredFrees:
+// A device buffer (cudaMalloc) or a mapped pinned host buffer (host visible).
+// Guarded (validation mode): one allocation [front guard][payload][back
+// guard]; pointers and size are the payload's (spool/backend/guards.hpp).
+// Its memory is released through the device's DeferredFrees:
 // cudaFree/cudaFreeHost wait for a resident persistent kernel.
 class CuBufferImpl final : public backend::BufferImpl {
  public:
-  CuBufferImpl(int device, std::uint64_t bytes, bool host_visible, std::shared_ptr<DeferredFrees> frees)
-      : device_(device), size_(bytes), frees_(std::move(frees)) {
+  CuBufferImpl(int device, std::uint64_t bytes, bool host_visible, bool guarded,
+               std::shared_ptr<DeferredFrees> frees)
+      : device_(device), size_(bytes), guarded_(guarded), frees_(std::move(frees)) {
     DeviceScope scope(device);
-    const std::size_t n = std::max<std::uint64_t>(bytes, 4);
+    if (guarded_) guards_ = backend::guard_layout(bytes);
+    const std::size_t n = guards_.front + std::max<std::uint64_t>(bytes, 4) + guards_.back;
     if (host_visible) {
-      SPOOL_CUDA(cudaHostAlloc(&host_, n, cudaHostAllocMapped | cudaHostAllocPortable));
+      SPOOL_CUDA(cudaHostAlloc(&base_host_, n, cudaHostAllocMapped | cudaHostAllocPortable));
       void* d = nullptr;
-      const cudaError_t e = cudaHostGetDevicePointer(&d, host_, 0);
+      const cudaError_t e = cudaHostGetDevicePointer(&d, base_host_, 0);
       if (e != cudaSuccess) {
-        cudaFreeHost(host_);
+        cudaFreeHost(base_host_);
         throw_cuda(e, "cudaHostGetDevicePointer(&d, host_, 0)", __FILE__, __LINE__);
       }
-      dev_ = d;
+      base_dev_ = d;
+      if (guarded_) {
+        backend::fill_guard(base_host_, guards_.front);
+        backend::fill_guard(static_cast<std::byte*>(base_host_) + guards_.front + bytes, guards_.back);
+      }
     } else {
-      SPOOL_CUDA(cudaMalloc(&dev_, n));
+      SPOOL_CUDA(cudaMalloc(&base_dev_, n));
+      if (guarded_) {
+        SPOOL_CUDA(cudaMemset(base_dev_, backend::kGuardByte, guards_.front));
+        SPOOL_CUDA(cudaMemset(static_cast<std::byte*>(base_dev_) + guards_.front + bytes, backend::kGuardByte,
+                              guards_.back));
+      }
     }
   }
   ~CuBufferImpl() override {
     // Unchecked on purpose: destructors must not throw, and a sticky error
     // is reported by the next checked call.
-    frees_->release([device = device_, host = host_, dev = dev_] {
+    frees_->release([device = device_, host = base_host_, dev = base_dev_] {
       int previous = -1;
       const bool switched = cudaGetDevice(&previous) == cudaSuccess && previous != device &&
                             cudaSetDevice(device) == cudaSuccess;
@@ -54,16 +68,37 @@ class CuBufferImpl final : public backend::BufferImpl {
     });
   }
   std::uint64_t size() const noexcept override { return size_; }
-  void* host_ptr() const noexcept override { return host_; }
+  void* host_ptr() const noexcept override {
+    return base_host_ != nullptr ? static_cast<std::byte*>(base_host_) + guards_.front : nullptr;
+  }
   std::uint64_t device_address() const noexcept override {
-    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(dev_));
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(base_dev_)) + guards_.front;
+  }
+  bool guarded() const noexcept override { return guarded_; }
+  backend::GuardDamage check_guards() override {
+    if (!guarded_) return {};
+    if (base_host_ != nullptr) {
+      return backend::check_and_restore_guards(static_cast<std::byte*>(host_ptr()), size_, guards_);
+    }
+    // Device memory: copy both guards back, compare, refill what changed.
+    DeviceScope scope(device_);
+    std::vector<std::byte> front(guards_.front), back(guards_.back);
+    auto* after = static_cast<std::byte*>(base_dev_) + guards_.front + size_;
+    SPOOL_CUDA(cudaMemcpy(front.data(), base_dev_, front.size(), cudaMemcpyDeviceToHost));
+    SPOOL_CUDA(cudaMemcpy(back.data(), after, back.size(), cudaMemcpyDeviceToHost));
+    const backend::GuardDamage d = backend::inspect_guards(front.data(), back.data(), size_, guards_);
+    if (d.bytes_before != 0) SPOOL_CUDA(cudaMemset(base_dev_, backend::kGuardByte, guards_.front));
+    if (d.bytes_after != 0) SPOOL_CUDA(cudaMemset(after, backend::kGuardByte, guards_.back));
+    return d;
   }
 
  private:
   int device_;
   std::uint64_t size_;
-  void* host_ = nullptr;
-  void* dev_ = nullptr;
+  bool guarded_;
+  backend::GuardLayout guards_;  // zero unless guarded
+  void* base_host_ = nullptr;    // whole allocations, guards included
+  void* base_dev_ = nullptr;
   std::shared_ptr<DeferredFrees> frees_;
 };
 
@@ -155,7 +190,7 @@ std::string CuDeviceImpl::identity() const {
 
 std::shared_ptr<backend::BufferImpl> CuDeviceImpl::create_buffer(std::uint64_t bytes, bool host_visible) {
   frees_->drain();  // memory released while a persistent kernel was resident
-  return std::make_shared<CuBufferImpl>(ordinal_, bytes, host_visible, frees_);
+  return std::make_shared<CuBufferImpl>(ordinal_, bytes, host_visible, validate_, frees_);
 }
 
 std::vector<std::string> CuDeviceImpl::builtin_kernels() const {
@@ -175,7 +210,8 @@ std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_builtin(std::string_view
                     std::to_string(info_.limits.max_workgroup_size),
                 "load_builtin", {}, __FILE__, __LINE__);
   }
-  const std::string key = std::string(name) + "/" + std::to_string(block);
+  const std::string key =
+      std::string(name) + "/" + (v.workgroup_size == 0 ? std::string("default") : std::to_string(block));
   std::lock_guard lk(cache_mu_);
   if (auto it = builtin_cache_.find(key); it != builtin_cache_.end()) return it->second;
   std::size_t n = 0;
@@ -189,6 +225,8 @@ std::shared_ptr<backend::KernelImpl> CuDeviceImpl::load_builtin(std::string_view
                     "load_builtin", {}, __FILE__, __LINE__);
       }
       auto impl = std::make_shared<CuKernelImpl>(ordinal_, t[i], *layout, block);
+      // Loaded at the default size: the autotuner races its declared block sizes.
+      impl->set_tunable(v.workgroup_size == 0);
       builtin_cache_[key] = impl;
       return impl;
     }

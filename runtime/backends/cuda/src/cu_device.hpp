@@ -90,6 +90,10 @@ class CuDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
   LaunchProfile calibrate() override;
   void park_persistent() override;
   void poll_progress() override { queue_->tick(); }
+  bool enable_validation() override {
+    validate_ = true;
+    return true;
+  }
 
  private:
   // ---- cu_exec.cpp (callers hold exec_mu() and made the device current) ----
@@ -152,6 +156,7 @@ class CuDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
   int ordinal_;
   DeviceInfo info_;
   PersistentOptions popts_;
+  bool validate_ = false;  // guards around every buffer (SPOOL_VALIDATE)
   bool borrowed_ = false;
   std::shared_ptr<DeferredFrees> frees_ = std::make_shared<DeferredFrees>();
 

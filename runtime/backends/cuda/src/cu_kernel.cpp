@@ -34,6 +34,7 @@ CuKernelImpl::CuKernelImpl(int device, const kernels::BuiltinCuda& k, const ArgL
   desc_.arg_block_size = layout.block_size;
   desc_.has_persistent = k.persistent != nullptr;
   if (!desc_.has_persistent) desc_.persistent_unavailable_reason = "no persistent variant compiled";
+  if (k.race_blocks != nullptr) desc_.race_workgroups.assign(k.race_blocks, k.race_blocks + k.race_block_count);
 }
 
 CuKernelImpl::CuKernelImpl(int device, const AppKernelDesc& app, backend::KernelDesc desc,

@@ -62,6 +62,7 @@ class CuKernelImpl final : public backend::KernelImpl {
   CuKernelImpl(int device, const AppKernelDesc& app, backend::KernelDesc desc, std::uint32_t block);
 
   const backend::KernelDesc& desc() const noexcept override { return desc_; }
+  void set_tunable(bool t) noexcept { desc_.tunable = t; }
   int device() const noexcept { return device_; }
   std::uint32_t block() const noexcept { return block_; }
   bool is_app() const noexcept { return app_.has_value(); }

@@ -6,11 +6,12 @@
 
 namespace spool::vulkan {
 
-VkBufferImpl::VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bool host_visible)
-    : ctx_(std::move(ctx)), size_(bytes) {
+VkBufferImpl::VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bool host_visible, bool guarded)
+    : ctx_(std::move(ctx)), size_(bytes), host_visible_(host_visible), guarded_(guarded) {
+  if (guarded_) guards_ = backend::guard_layout(bytes);
   VkDevice d = ctx_->device();
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-  bi.size = bytes;
+  bi.size = guards_.front + bytes + guards_.back;
   bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT |
              VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
@@ -20,26 +21,49 @@ VkBufferImpl::VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bo
 
   VkMemoryRequirements req{};
   vkGetBufferMemoryRequirements(d, b, &req);
-  const VkMemoryPropertyFlags flags =
-      host_visible ? (VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
-                   : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  constexpr VkMemoryPropertyFlags kHost = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  std::uint32_t type = 0;
+  if (host_visible) {
+    type = ctx_->memory_type(req.memoryTypeBits, kHost);
+  } else if (guarded_) {
+    // The guards must be readable: device-local and host-visible if the
+    // device has such memory (lavapipe, resizable BAR), else host memory.
+    try {
+      type = ctx_->memory_type(req.memoryTypeBits, kHost | VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    } catch (const Error&) {
+      type = ctx_->memory_type(req.memoryTypeBits, kHost);
+    }
+  } else {
+    type = ctx_->memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  }
   VkMemoryAllocateFlagsInfo fi{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO};
   fi.flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
   VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   ai.pNext = &fi;
   ai.allocationSize = req.size;
-  ai.memoryTypeIndex = ctx_->memory_type(req.memoryTypeBits, flags);
+  ai.memoryTypeIndex = type;
   VkDeviceMemory m = VK_NULL_HANDLE;
   SPOOL_VK(vkAllocateMemory(d, &ai, nullptr, &m));
   memory_ = OwnedMemory(d, m);
   SPOOL_VK(vkBindBufferMemory(d, b, m, 0));
-  if (host_visible) {
+  if (host_visible || guarded_) {
     SPOOL_VK(vkMapMemory(d, m, 0, VK_WHOLE_SIZE, 0, &mapped_));
-    std::memset(mapped_, 0, bytes);
+    std::memset(payload(), 0, bytes);
+  }
+  if (guarded_) {
+    backend::fill_guard(mapped_, guards_.front);
+    backend::fill_guard(static_cast<std::byte*>(payload()) + bytes, guards_.back);
   }
   VkBufferDeviceAddressInfo da{VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
   da.buffer = b;
-  address_ = vkGetBufferDeviceAddress(d, &da);
+  address_ = vkGetBufferDeviceAddress(d, &da) + guards_.front;
+}
+
+backend::GuardDamage VkBufferImpl::check_guards() {
+  if (!guarded_) return {};
+  // Host-coherent memory: the device's writes are visible once its work
+  // completed, which is when the runtime checks.
+  return backend::check_and_restore_guards(static_cast<std::byte*>(payload()), size_, guards_);
 }
 
 VkBufferImpl::~VkBufferImpl() {

@@ -22,23 +22,33 @@ class VkBufferRef : public backend::BufferImpl {
 
 class VkBufferImpl final : public VkBufferRef {
  public:
-  VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bool host_visible);
+  // guarded: validation mode (spool/backend/guards.hpp). The memory is then
+  // host visible and mapped even for a device-local buffer, so the guards
+  // can be read (host_ptr() stays null unless host_visible).
+  VkBufferImpl(std::shared_ptr<Context> ctx, std::uint64_t bytes, bool host_visible, bool guarded = false);
   ~VkBufferImpl() override;
   std::uint64_t size() const noexcept override { return size_; }
-  void* host_ptr() const noexcept override { return mapped_; }
+  void* host_ptr() const noexcept override { return host_visible_ ? payload() : nullptr; }
   std::uint64_t device_address() const noexcept override { return address_; }
+  bool guarded() const noexcept override { return guarded_; }
+  backend::GuardDamage check_guards() override;
   VkBuffer handle() const noexcept override { return buffer_.get(); }
-  VkDeviceSize base_offset() const noexcept override { return 0; }
+  VkDeviceSize base_offset() const noexcept override { return guards_.front; }
   bool storage_usage() const noexcept override { return true; }
   const Context* context() const noexcept override { return ctx_.get(); }
 
  private:
+  void* payload() const noexcept { return mapped_ != nullptr ? static_cast<std::byte*>(mapped_) + guards_.front : nullptr; }
+
   std::shared_ptr<Context> ctx_;  // the device outlives its buffers
   std::uint64_t size_;
+  bool host_visible_;
+  bool guarded_;
+  backend::GuardLayout guards_;  // zero unless guarded
   OwnedBuffer buffer_;
   OwnedMemory memory_;
-  void* mapped_ = nullptr;
-  std::uint64_t address_ = 0;
+  void* mapped_ = nullptr;        // the whole allocation, guards included
+  std::uint64_t address_ = 0;     // the payload's
 };
 
 // An application's VkBuffer (a range of it): never destroyed by Spool.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "spool/backend/source_hash.hpp"
 #include "spool/kernels/builtin_glsl.hpp"
 #include "spool/options.hpp"
 #include "spool/vulkan/backend.hpp"
@@ -113,7 +114,7 @@ std::string VkDeviceImpl::identity() const {
 
 std::shared_ptr<backend::BufferImpl> VkDeviceImpl::create_buffer(std::uint64_t bytes,
                                                                  bool host_visible) {
-  return std::make_shared<VkBufferImpl>(ctx_, bytes, host_visible);
+  return std::make_shared<VkBufferImpl>(ctx_, bytes, host_visible, validate_);
 }
 
 std::vector<std::string> VkDeviceImpl::builtin_kernels() const {
@@ -148,15 +149,43 @@ std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_spirv(std::string name,
                                                               std::span<const std::uint32_t> launch,
                                                               std::span<const std::uint32_t> persistent,
                                                               const backend::KernelVariant& v) {
+  backend::SpirvModule m;
+  m.name = std::move(name);
+  m.launch = launch;
+  m.persistent = persistent;
+  return load_module(m, v);
+}
+
+std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_module(const backend::SpirvModule& m,
+                                                               const backend::KernelVariant& v) {
   const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
-  // The source hash of a user module is the FNV-1a of its words.
-  std::uint64_t h = 1469598103934665603ull;
-  for (std::uint32_t w : launch) h = (h ^ w) * 1099511628211ull;
-  for (std::uint32_t w : persistent) h = (h ^ w) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::make_shared<VkKernelImpl>(ctx_, std::move(name), buf, launch, persistent, wg, v.workgroup_size,
-                                        persistent_wg(), pipeline_cache(), ctx_->physical().loop_budget);
+  // Without a hash from the build (spool_add_kernels), the module's own bytes.
+  std::string hash = m.source_hash.empty() ? backend::spirv_source_hash(m.launch, m.persistent) : m.source_hash;
+  auto impl = std::make_shared<VkKernelImpl>(ctx_, m.name, hash, m.launch, m.persistent, wg, v.workgroup_size,
+                                             persistent_wg(), pipeline_cache(), ctx_->physical().loop_budget);
+  // Declared sizes race when the kernel runs at its default size and takes
+  // the size from specialization constant 0 (the Spool ABI does).
+  if (!m.race_workgroups.empty() && v.workgroup_size == 0 && impl->reflection().local_size_spec) {
+    auto src = std::make_shared<ModuleSource>();
+    src->name = m.name;
+    src->source_hash = std::move(hash);
+    src->launch.assign(m.launch.begin(), m.launch.end());
+    src->persistent.assign(m.persistent.begin(), m.persistent.end());
+    src->race_workgroups = m.race_workgroups;
+    impl->set_module(std::move(src));
+  }
+  return impl;
+}
+
+std::shared_ptr<backend::KernelImpl> VkDeviceImpl::load_variant(const backend::KernelImpl& k,
+                                                                const backend::KernelVariant& v) {
+  const auto* vk = dynamic_cast<const VkKernelImpl*>(&k);
+  if (vk == nullptr || vk->module() == nullptr) return load_builtin(k.desc().name, v);
+  const ModuleSource& m = *vk->module();
+  const std::uint32_t wg = v.workgroup_size != 0 ? v.workgroup_size : kDefaultWorkgroup;
+  return std::make_shared<VkKernelImpl>(ctx_, m.name, m.source_hash, m.launch, m.persistent, wg,
+                                        v.workgroup_size, persistent_wg(), pipeline_cache(),
+                                        ctx_->physical().loop_budget);
 }
 
 // On CPU devices (lavapipe) a persistent workgroup is one SIMD row: barriers

@@ -50,6 +50,10 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
                                                   std::span<const std::uint32_t> launch,
                                                   std::span<const std::uint32_t> persistent,
                                                   const backend::KernelVariant& v) override;
+  std::shared_ptr<backend::KernelImpl> load_module(const backend::SpirvModule& m,
+                                                   const backend::KernelVariant& v) override;
+  std::shared_ptr<backend::KernelImpl> load_variant(const backend::KernelImpl& k,
+                                                    const backend::KernelVariant& v) override;
   bool supports(LaunchMode m) const noexcept override;
   std::string unsupported_reason(LaunchMode m) const override;
   const std::shared_ptr<Context>& context() const noexcept { return ctx_; }
@@ -60,6 +64,10 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
   void park_persistent() override;
   void poll_progress() override { queue_->tick(); }
   void attach_cache_dir(const std::string& dir) override;
+  bool enable_validation() override {
+    validate_ = true;
+    return true;
+  }
 
  private:
   // ---- vk_exec.cpp (callers hold exec_mu()) ----
@@ -92,6 +100,7 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
 
   std::shared_ptr<Context> ctx_;
   PersistentOptions popts_;
+  bool validate_ = false;  // guards around every buffer (SPOOL_VALIDATE)
 
   // launches / recorded (guarded by exec_mu())
   OwnedCommandPool launch_pools_[2];

@@ -40,14 +40,26 @@ struct Reflection {
   std::uint32_t local_size_x = 1; // its literal (or default) value
 };
 
-// Reflects a compute module. A module following the Spool ABI (push
-// constants uint spool_grid, spool_item, spool_base, SpoolArgs args; workgroup size
+// Throws spool::Error(invalid_argument) with the validator's first message
+// unless `spirv` is a valid SPIR-V module for Vulkan 1.2 (SPIRV-Tools).
+void validate_spirv(std::span<const std::uint32_t> spirv, const std::string& name);
+
+// Validates (validate_spirv), then reflects a compute module. A module
+// following the Spool ABI (push constants uint spool_grid, spool_item,
+// spool_base, SpoolArgs args; workgroup size
 // from constant_id 0) gets the ABI layout; any other module gets its own push
 // constants and set-0 storage buffers as arguments (spool_abi = false).
 // Throws spool::Error(invalid_argument) saying what is wrong when the module
 // is not SPIR-V or uses something Spool cannot pass (images, uniforms, ...).
 Reflection reflect_kernel(std::span<const std::uint32_t> spirv, const std::string& name);
 
+// A module kept to build other variants of it (autotune racing).
+struct ModuleSource {
+  std::string name;
+  std::string source_hash;
+  std::vector<std::uint32_t> launch, persistent;
+  std::vector<std::uint32_t> race_workgroups;
+};
 // What a persistent queue on a device with a loop budget needs to know of a
 // body: whether it has loops (OpLoopMerge in the launch module, whose own
 // main has none) and the bound it declares per call (specialization
@@ -84,6 +96,13 @@ class VkKernelImpl final : public backend::KernelImpl {
   const Context* context() const noexcept { return ctx_.get(); }
   double compile_ns() const noexcept { return compile_ns_; }
   void set_tunable(bool t) noexcept { desc_.tunable = t; }
+  // A module kernel that may race: its words, to load the other variants.
+  void set_module(std::shared_ptr<const ModuleSource> m) {
+    desc_.tunable = m != nullptr;
+    desc_.race_workgroups = m != nullptr ? m->race_workgroups : std::vector<std::uint32_t>{};
+    module_ = std::move(m);
+  }
+  const std::shared_ptr<const ModuleSource>& module() const noexcept { return module_; }
 
  private:
   std::shared_ptr<Context> ctx_;
@@ -97,6 +116,7 @@ class VkKernelImpl final : public backend::KernelImpl {
   OwnedPipelineLayout persistent_layout_;
   OwnedPipeline persistent_;
   double compile_ns_ = 0;
+  std::shared_ptr<const ModuleSource> module_;  // null: a built-in, or not tunable
   std::uint32_t loop_bound_ = 0;
   std::uint32_t body_loops_ = 0;
 };

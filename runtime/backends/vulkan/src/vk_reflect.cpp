@@ -229,6 +229,7 @@ Reflection reflect_plain(Parsed& p, const std::string& name) {
 }  // namespace
 
 Reflection reflect_kernel(std::span<const std::uint32_t> spirv, const std::string& name) {
+  validate_spirv(spirv, name);
   Parsed p;
   parse(p, spirv, name);
   const spvc_entry_point* eps = nullptr;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spool/args.hpp"
+#include "spool/backend/guards.hpp"
 #include "spool/types.hpp"
 
 namespace spool::backend {
@@ -24,6 +25,11 @@ class BufferImpl {
   virtual std::uint64_t size() const noexcept = 0;
   virtual void* host_ptr() const noexcept = 0;  // nullptr when not host visible
   virtual std::uint64_t device_address() const noexcept = 0;
+  // Validation mode (spool/backend/guards.hpp): whether this buffer has
+  // guards, and what changed in them since the last check (they are then
+  // refilled). Call only when no batch using the buffer runs.
+  virtual bool guarded() const noexcept { return false; }
+  virtual GuardDamage check_guards() { return {}; }
 };
 
 struct KernelDesc {
@@ -34,9 +40,14 @@ struct KernelDesc {
   std::uint32_t arg_block_size = 0;
   bool has_persistent = false;
   std::string persistent_unavailable_reason;
-  // A built-in kernel loaded with the default variant: the autotuner may
-  // race other variants (KernelVariant) of it.
+  // Loaded with the default variant, and other variants (KernelVariant) can
+  // be built from the same source: the autotuner may race them
+  // (DeviceImpl::load_variant). Built-ins, and modules that declare sizes.
   bool tunable = false;
+  // Workgroup sizes this kernel declares for racing (spool_add_kernels
+  // WORKGROUP_SIZES, the CUDA built-ins' block sizes); empty: the device's
+  // list (SPOOL_AUTOTUNE_WG).
+  std::vector<std::uint32_t> race_workgroups;
   double compile_ns = 0;  // measured time to build this variant (side-compile cost)
 };
 
@@ -49,6 +60,18 @@ class KernelImpl {
 // Variant parameters a kernel is loaded with (autotune candidates).
 struct KernelVariant {
   std::uint32_t workgroup_size = 0;  // 0: the backend's default
+};
+
+// A SPIR-V module and what its builder knows about its source
+// (spool::EmbeddedKernel from spool_add_kernels()).
+struct SpirvModule {
+  std::string name;
+  std::span<const std::uint32_t> launch;
+  std::span<const std::uint32_t> persistent;  // may be empty
+  std::string source_hash;                    // empty: derived from the words
+  // Non-empty: sizes the autotuner may race (the module must then take its
+  // workgroup size from specialization constant 0).
+  std::vector<std::uint32_t> race_workgroups;
 };
 
 // One work item: the body runs for i in [begin, grid). `begin` is 0 for
@@ -100,6 +123,17 @@ class DeviceImpl {
                                                  std::span<const std::uint32_t> persistent,
                                                  const KernelVariant& v) = 0;
 
+  // A module with a known source hash and declared variants. The default
+  // ignores both (load_spirv); backends that can race modules override it.
+  virtual std::shared_ptr<KernelImpl> load_module(const SpirvModule& m, const KernelVariant& v) {
+    return load_spirv(m.name, m.launch, m.persistent, v);
+  }
+  // Another variant of a tunable kernel this device loaded (autotune
+  // racing). The default reloads a built-in by name.
+  virtual std::shared_ptr<KernelImpl> load_variant(const KernelImpl& k, const KernelVariant& v) {
+    return load_builtin(k.desc().name, v);
+  }
+
   virtual bool supports(LaunchMode m) const noexcept = 0;
   // Why supports(m) is false, for the caller's error message.
   virtual std::string unsupported_reason(LaunchMode /*m*/) const {
@@ -113,6 +147,11 @@ class DeviceImpl {
   // (persistent). Errors in the request throw; failures during execution are
   // reported through ExecResult (items_failed, failure), never lost.
   virtual void execute(LaunchMode mode, const ExecRequest& req, Completion done) = 0;
+
+  // Validation mode: from now on create_buffer() surrounds every buffer
+  // with guards (BufferImpl::check_guards). Called before any buffer is
+  // created; false when the backend cannot (the runtime then warns).
+  virtual bool enable_validation() { return false; }
 
   // A directory where the backend may keep compiled-pipeline caches across
   // runs (next to the autotune store). Called once, before any kernel loads.

@@ -15,6 +15,7 @@
 // taken with BEGIN IMMEDIATE). See docs/autotune.md.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "spool/error.hpp"
 
 namespace spool::autotune {
 
@@ -84,11 +87,32 @@ struct StaleReport {
   }
 };
 
-// Full rows, for listing tools (`spool autotune`) and export.
+// Limits every stored value must respect (checked on every write, on
+// import and when a row is read back): times are finite and in
+// [0, kMaxNs] ns, m2 in [0, count * kMaxNs^2], a count of 0 has mean 0 and
+// m2 0, a count of 1 has m2 0; timestamps in [0, kMaxUnixTime] (year 9999);
+// key strings are non-empty (uuid: any), at most kMaxKeyChars, without NUL
+// characters; backend is "vulkan" or "cuda".
+inline constexpr double kMaxNs = 1e12;  // 1000 s
+inline constexpr std::int64_t kMaxUnixTime = 253402300799;
+inline constexpr std::size_t kMaxKeyChars = 512;
+
+// Why a value cannot be stored, naming the field and the accepted range
+// ("field 'launch_ns' = -1e+12 is not in [0, 1e+12] ns"); empty when it can.
+[[nodiscard]] std::string problem(const LaunchProfileRecord& r);
+[[nodiscard]] std::string problem(const Observation& o);
+[[nodiscard]] std::string problem(const DeviceKey& d, std::string_view spool_version);
+[[nodiscard]] std::string problem(const KernelKey& k, ShapeBucket b, std::string_view variant);
+
+// Full rows, for listing tools (`spool autotune`) and export. `stale` says why
+// a row is not used by the latest process that used this device (and
+// kernel), e.g. "source hash sha256:a != sha256:b (current)"; empty when it is
+// current or nothing newer is known (see Store::record_current).
 struct ProfileRow {
   DeviceKey device;
   std::string spool_version;
   LaunchProfileRecord profile;
+  std::string stale;
 };
 struct ObservationRow {
   DeviceKey device;
@@ -98,6 +122,7 @@ struct ObservationRow {
   std::string variant;
   Observation observation;
   std::int64_t updated_at_unix = 0;
+  std::string stale;
 };
 struct DecisionRow {  // a winner or a rejection
   DeviceKey device;
@@ -106,6 +131,7 @@ struct DecisionRow {  // a winner or a rejection
   ShapeBucket bucket;
   std::string variant;
   std::int64_t at_unix = 0;
+  std::string stale;
 };
 
 // Rows named by their full key, as the listings return them (erase()).
@@ -119,32 +145,47 @@ struct RowSet {
   }
 };
 
-// Every failure of the store. what() names the call, the SQLite error name and
-// message (or the JSON problem) and the store's path.
-class Error : public std::runtime_error {
+// Every failure of the store: a spool::Error (catch `const spool::Error&` for
+// any Spool failure). what() names the call, the SQLite error name and
+// message (or the JSON problem) and the store's path. code() is
+// Errc::storage for SQLite failures (Errc::timeout while another process
+// holds the file locked), Errc::invalid_argument for bad input (malformed
+// JSON, a bad row or value), Errc::not_supported for a foreign or newer file.
+class Error : public spool::Error {
  public:
   // An SQLite failure: `code` is the extended result code.
   Error(std::string call, int code, const std::string& sqlite_message, std::string path);
-  // A failure that is not an SQLite result (malformed JSON, foreign file, ...).
-  Error(std::string call, const std::string& message, std::string path);
-  [[nodiscard]] const std::string& call() const noexcept { return call_; }
+  // A failure that is not an SQLite result (malformed JSON, a bad value, ...).
+  Error(std::string call, const std::string& message, std::string path,
+        Errc kind = Errc::invalid_argument);
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   // Extended SQLite result code, 0 when the failure is not an SQLite result.
-  [[nodiscard]] int code() const noexcept { return code_; }
+  [[nodiscard]] int sqlite_code() const noexcept { return sqlite_code_; }
   // what() without the "spool autotune: <call>: " prefix and the path.
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
 
  private:
-  std::string call_;
   std::string detail_;
   std::string path_;
-  int code_ = 0;
+  int sqlite_code_ = 0;
+};
+
+struct OpenOptions {
+  // Never write: nothing is created, migrated or moved aside, and every
+  // write throws Error. For SPOOL_AUTOTUNE=frozen and pre-tuned stores
+  // shipped read-only (a WAL store in a directory nobody may write is read
+  // as immutable). The file must exist and have schema 2 or later.
+  bool read_only = false;
+  // How long to wait while other processes hold the file locked: opening
+  // waits at most this long in total, then throws Error (Errc::timeout);
+  // later, each statement waits at most this long.
+  std::chrono::milliseconds busy_timeout{10'000};
 };
 
 class Store {
  public:
   // Current schema version written by this library.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // path: a file path, or ":memory:" (or empty) for a store in memory. Missing parent
   // directories are created. Opening retries while other processes hold the file busy.
@@ -155,8 +196,13 @@ class Store {
   // e.g. permission denied, a valid SQLite file that is not a Spool store, a
   // store written by a newer Spool (schema version above kSchemaVersion).
   static std::unique_ptr<Store> open(const std::string& path, std::string* warning = nullptr);
+  static std::unique_ptr<Store> open(const std::string& path, const OpenOptions& options,
+                                     std::string* warning = nullptr);
   // As open(), with another Spool version in the keys (tests, migration tools).
   static std::unique_ptr<Store> open_as_version(const std::string& path, std::string version,
+                                                std::string* warning = nullptr);
+  static std::unique_ptr<Store> open_as_version(const std::string& path, std::string version,
+                                                const OpenOptions& options,
                                                 std::string* warning = nullptr);
   // SPOOL_AUTOTUNE_DB if set and non-empty, else $XDG_CACHE_HOME/spool/autotune.sqlite
   // (XDG_CACHE_HOME absolute), else ~/.cache/spool/autotune.sqlite ($HOME, then the
@@ -170,15 +216,19 @@ class Store {
   // Where the data lives: the file path, or ":memory:" (also after a corrupt-file fallback).
   [[nodiscard]] std::string path() const;
   [[nodiscard]] bool in_memory() const;
+  [[nodiscard]] bool read_only() const;
   // The Spool version used in keys (spool_version() unless opened with open_as_version).
   [[nodiscard]] std::string key_version() const;
 
+  // A stored profile that breaks the limits above throws Error naming the
+  // row and field (Errc::invalid_argument); so does saving one.
   std::optional<LaunchProfileRecord> load_profile(const DeviceKey&);
   void save_profile(const DeviceKey&, const LaunchProfileRecord&);
 
   // Adds one observation (per-item ns of one batch) for a variant; the Welford
   // update is one transaction, so concurrent writers never lose a sample.
-  // Throws std::invalid_argument for a negative or non-finite value.
+  // Throws Error (invalid_argument) for a negative, non-finite or too large
+  // value. observation() throws Error for a stored row that breaks the limits.
   Observation add_observation(const DeviceKey&, const KernelKey&, ShapeBucket,
                               const std::string& variant, double per_item_ns);
   std::optional<Observation> observation(const DeviceKey&, const KernelKey&, ShapeBucket,
@@ -199,6 +249,13 @@ class Store {
   // they are never returned by the lookups above. Profiles are matched by
   // device identity only.
   StaleReport stale(const DeviceKey&, const KernelKey&);
+  // Records the key this process uses: with kernel.kernel empty, the device's
+  // (launch profiles of the same identity whose driver, API or Spool version
+  // differ are then marked stale in listings); else the kernel's (its rows
+  // of the same device identity whose key differs in any part are marked).
+  // The `stale` field of the listed rows. Racing processes call it at device
+  // open and once per kernel; a read-only store ignores it.
+  void record_current(const DeviceKey& device, const KernelKey& kernel);
 
   // Listing (kernel empty: all kernels), ordered by key.
   std::vector<ProfileRow> list_profiles();
@@ -209,8 +266,10 @@ class Store {
   // All rows of all tables as one JSON document (format "spool-autotune").
   std::string export_json();
   // Imports an export_json() document in one transaction; rows with the same
-  // key are replaced. Returns the number of rows imported. Malformed JSON or a
-  // malformed row throws Error and writes nothing.
+  // key are replaced. Returns the number of rows imported. Malformed JSON, a
+  // row with a missing, mistyped or out-of-range field (see the limits
+  // above), two rows with the same key, or a variant that is both a winner
+  // and rejected throws Error naming the row and field, and writes nothing.
   std::size_t import_json(const std::string& json);
 
   // Deletes every row of every table (the schema stays).

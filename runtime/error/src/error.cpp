@@ -28,6 +28,15 @@ Error::Error(Errc code, std::string what, std::string call, std::string native, 
       file_(file),
       line_(line) {}
 
+Error::Error(Composed, Errc code, const std::string& message, std::string call, std::string native,
+             const char* file, int line)
+    : std::runtime_error(message),
+      code_(code),
+      call_(std::move(call)),
+      native_(std::move(native)),
+      file_(file),
+      line_(line) {}
+
 const char* to_string(Errc e) noexcept {
   switch (e) {
     case Errc::invalid_argument: return "invalid_argument";
@@ -36,6 +45,7 @@ const char* to_string(Errc e) noexcept {
     case Errc::device_lost: return "device_lost";
     case Errc::timeout: return "timeout";
     case Errc::shut_down: return "shut_down";
+    case Errc::storage: return "storage";
   }
   return "unknown";
 }
