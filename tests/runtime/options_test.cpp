@@ -56,6 +56,7 @@ const std::vector<Bad> kBad = {
     {"SPOOL_STARTUP_MS", {"0", "3600001", "30s", "-1"}},
     {"SPOOL_GRACE_MS", {"0", "600001", "2e3"}},
     {"SPOOL_AUTOTUNE", {"on", "1", "Race", "frozen,race"}},
+    {"SPOOL_VALIDATE", {"2", "yes", "true", "ON", " 1"}},
     {"SPOOL_AUTOTUNE_WG", {"64,banana", "0", "1025", "64,,32", "64,64", ",", "64,", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"}},
 };
 
@@ -95,6 +96,10 @@ TEST(Options, GoodValuesParseToWhatTheyMean) {
   EXPECT_EQ(s.startup_ms, 100u);
   opt::apply(s, "SPOOL_GRACE_MS", "20");
   EXPECT_EQ(s.grace_ms, 20u);
+  opt::apply(s, "SPOOL_VALIDATE", "1");
+  EXPECT_TRUE(s.validate);
+  opt::apply(s, "SPOOL_VALIDATE", "off");
+  EXPECT_FALSE(s.validate);
   opt::apply(s, "SPOOL_PARK_US", "0");
   EXPECT_EQ(s.park_us, 0u);
   opt::apply(s, "SPOOL_PERSISTENT_GROUPS", "0");

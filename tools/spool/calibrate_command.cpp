@@ -59,7 +59,10 @@ int run_calibrate(Context& ctx, const CalibrateArgs& a) {
   } else {
     RuntimeOptions ro;
     ro.device_options.calibrate = true;
-    ro.device_options.autotune = "frozen";  // opens the store, races and records nothing
+    // "race" opens the store read-write ("frozen" opens it read-only, so the
+    // profile could not be stored); no kernel runs here, so nothing is raced:
+    // besides the profile only the device's current key is recorded.
+    ro.device_options.autotune = "race";
     ro.device_options.autotune_db = ctx.db_path;
     ro.device_options.telemetry_path = std::string();
     const std::int64_t since =
