@@ -39,7 +39,8 @@ class LaunchFit {
   unsigned observations() const noexcept { return observations_; }
 
   // The fitted line at n (>= 0). When the sizes seen do not determine a
-  // slope, the prior's slope is kept and the intercept fitted.
+  // slope, the prior's slope is kept and the intercept fitted; the
+  // intercept is never negative.
   double predict(double n) const {
     double a = prior_a_, b = prior_b_;
     line(a, b);
@@ -73,6 +74,13 @@ class LaunchFit {
       b = std::max(0.0, (snt_ / sw_ - mn * mt) / var);
     }
     a = mt - b * mn;
+    // A wall time has no negative fixed part: when the free fit's intercept
+    // is negative (sizes seen only far from n = 1), fit the line through the
+    // origin instead, so small batches are never predicted free.
+    if (a < 0 && snn_ > 0) {
+      a = 0;
+      b = std::max(0.0, snt_ / snn_);
+    }
   }
 
   double prior_a_ = 0, prior_b_ = 0;
