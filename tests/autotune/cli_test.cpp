@@ -1,4 +1,5 @@
 // Runs the built `spool` binary: outputs and exit codes of `spool autotune ...`.
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
@@ -274,6 +275,219 @@ TEST_F(Cli, DoesNotCreateTheFileWhenListingAMissingStore) {
   EXPECT_EQ(r.rc, 0) << r.output;
   EXPECT_NE(r.output.find("kernels: 0"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+// A device that is not present on any test machine and a kernel that is not
+// built in: this machine's judgement (stale_reason) says nothing about their
+// rows, so only the store's marks show.
+DeviceKey absent_gpu() { return DeviceKey{"cuda", "GPU-spool-test-absent", "Test GPU", "1.0", "12.0"}; }
+KernelKey tally(const std::string& hash) { return KernelKey{"tally", hash}; }
+
+// Rows whose key differs from the one the latest racing process recorded
+// (Store::record_current) are marked with the store's reason.
+TEST_F(Cli, MarksStaleRowsWhenListing) {
+  {
+    auto s = Store::open(db_);
+    s->add_observation(absent_gpu(), tally("sha256:aaaa"), kBucket, "wg=64", 100);
+    s->add_observation(absent_gpu(), tally("sha256:aaaa"), kBucket, "wg=32", 120);
+    s->set_winner(absent_gpu(), tally("sha256:aaaa"), kBucket, "wg=64");
+    s->add_observation(absent_gpu(), tally("sha256:bbbb"), kBucket, "wg=64", 90);
+    s->record_current(absent_gpu(), tally("sha256:bbbb"));  // what the latest run used
+  }
+  const std::string why = "source sha256:aaaa != sha256:bbbb (latest run)";
+  Result r = spool_cli(db() + " autotune list");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  // kernel, source, variants, samples, winners, rejected, stale rows, invalid rows
+  EXPECT_TRUE(has_row(r.output, {"tally", "sha256:aaaa", "2", "2", "1", "0", "3", "0"})) << r.output;
+  EXPECT_TRUE(has_row(r.output, {"tally", "sha256:bbbb", "1", "1", "0", "0", "0", "0"})) << r.output;
+  EXPECT_NE(r.output.find("  tally sha256:aaaa: STALE: " + why + "\n"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("tally sha256:bbbb: STALE"), std::string::npos) << r.output;
+
+  r = spool_cli(db() + " autotune list --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  std::size_t seen = 0;
+  const auto doc1 = nlohmann::json::parse(r.output);
+  for (const auto& k : doc1["kernels"]) {
+    if (k["kernel"] != "tally") continue;
+    seen += 1;
+    if (k["source_hash"] == "sha256:aaaa") {
+      EXPECT_EQ(k["stale_rows"], 3);
+      EXPECT_EQ(k["stale_because"], nlohmann::json::array({why}));
+    } else {
+      EXPECT_EQ(k["stale_rows"], 0) << k.dump();
+    }
+  }
+  EXPECT_EQ(seen, 2u);
+
+  r = spool_cli(db() + " autotune show tally");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("  source sha256:aaaa   STALE: " + why + "\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  source sha256:bbbb\n"), std::string::npos) << r.output;  // current: unmarked
+  r = spool_cli(db() + " autotune show tally --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  const auto doc2 = nlohmann::json::parse(r.output);
+  for (const auto& row : doc2["rows"]) {
+    if (row["source_hash"] == "sha256:aaaa") {
+      EXPECT_EQ(row["stale"], why) << row.dump();
+    } else {
+      EXPECT_TRUE(row["stale"].is_null()) << row.dump();
+    }
+  }
+}
+
+// A row of another Spool version is stale by this machine's judgement and by
+// the store's (the latest run recorded this version): one reason, not two.
+TEST_F(Cli, NamesAReasonOnceWhenTheStoreAndThisMachineAgree) {
+  {
+    auto old = Store::open_as_version(db_, "0.0.9");
+    old->add_observation(absent_gpu(), tally("sha256:aaaa"), kBucket, "wg=16", 90);
+  }
+  Store::open(db_)->record_current(absent_gpu(), tally("sha256:aaaa"));
+  ASSERT_FALSE(Store::open(db_)->list_observations("tally").front().stale.empty());  // the store marks it too
+  const std::string why = "spool 0.0.9 != " + std::string(spool_version());
+  Result r = spool_cli(db() + " autotune show tally");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("  source sha256:aaaa   STALE: " + why + "\n"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("latest run"), std::string::npos) << r.output;
+  r = spool_cli(db() + " autotune list");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("  tally sha256:aaaa: STALE: " + why + "\n"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, RefusesAnImportWithABadValueNamingRowAndFieldAndWritesNothing) {
+  const std::string before = Store::open(db_)->export_json();
+  const std::string json = dir_.file("bad.json");
+  {
+    auto other = Store::open(":memory:");
+    LaunchProfileRecord p;
+    p.launch_ns = 1000;
+    other->save_profile(lavapipe("9.9"), p);
+    other->add_observation(lavapipe("9.9"), saxpy(), kBucket, "wg=8", 5);
+    std::string text = other->export_json();
+    const auto at = text.find("\"launch_ns\": 1000.0");
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, 19, "\"launch_ns\": -1e12");
+    write_bytes(json, text);
+  }
+  const Result r = spool_cli(db() + " autotune import " + quote(json));
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_NE(r.output.find("launch_profiles[0]: field 'launch_ns' = -1e+12"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("rows from"), std::string::npos) << r.output;  // no "imported N rows from"
+  auto s = Store::open(db_);
+  EXPECT_FALSE(s->load_profile(lavapipe("9.9")).has_value());
+  EXPECT_EQ(s->export_json(), before);  // not even the valid observation
+}
+
+void raw_sql(const std::string& db, const char* sql) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+}
+
+void expect_lines_shorter_than(const std::string& text, std::size_t n) {
+  std::istringstream lines(text);
+  for (std::string l; std::getline(lines, l);) EXPECT_LT(l.size(), n) << l;
+}
+
+// A row written behind the store's back (raw SQL) with an absurd value is
+// shown bounded and marked, never trusted.
+TEST_F(Cli, MarksInvalidRowsAndPrintsThemBoundedWhenListing) {
+  raw_sql(db_, "UPDATE launch_profiles SET persistent_setup_ns = 1e300");
+  Result r = spool_cli(db() + " autotune list");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("1e+300 ns"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("INVALID (field 'persistent_setup_ns' = 1e+300"), std::string::npos) << r.output;
+  expect_lines_shorter_than(r.output, 200);
+  r = spool_cli(db() + " autotune list --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j["profiles"].size(), 1u);
+  EXPECT_DOUBLE_EQ(j["profiles"][0]["persistent_setup_ns"].get<double>(), 1e300);
+  EXPECT_NE(j["profiles"][0]["invalid"].get<std::string>().find("field 'persistent_setup_ns' = 1e+300"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(j["kernels"][0]["invalid_rows"], 0);
+}
+
+TEST_F(Cli, MarksInvalidRowsAndPrintsThemBoundedWhenShowing) {
+  raw_sql(db_, "UPDATE observations SET mean_ns = 1e300 WHERE variant = 'wg=64'");
+  Result r = spool_cli(db() + " autotune show saxpy");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_TRUE(has_row(r.output, {"wg=64", "racing", "2", "1e+300", "ns"})) << r.output;
+  EXPECT_NE(r.output.find("INVALID (field 'mean_ns' = 1e+300"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("INVALID", r.output.find("INVALID") + 1), std::string::npos) << r.output;  // one row
+  expect_lines_shorter_than(r.output, 200);
+  r = spool_cli(db() + " autotune show saxpy --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  const auto doc3 = nlohmann::json::parse(r.output);
+  for (const auto& row : doc3["rows"]) {
+    EXPECT_EQ(row["invalid"].is_null(), row["variant"] != "wg=64") << row.dump();
+  }
+  r = spool_cli(db() + " autotune list --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["kernels"][0]["invalid_rows"], 1) << r.output;
+  r = spool_cli(db() + " autotune list");
+  EXPECT_NE(r.output.find("  saxpy sha256:aaaa: INVALID (field 'mean_ns' = 1e+300"), std::string::npos) << r.output;
+}
+
+// prune deletes, besides rows stale on this machine, rows the store marks
+// stale (current_keys) and rows that break the store's limits.
+TEST_F(Cli, PrunesRowsTheStoreMarksStaleAndInvalidRows) {
+  {
+    auto s = Store::open(db_);
+    s->clear();  // the fixture's rows may be stale on this machine (lavapipe present), or not
+    s->add_observation(absent_gpu(), tally("sha256:aaaa"), kBucket, "wg=64", 100);
+    s->set_winner(absent_gpu(), tally("sha256:aaaa"), kBucket, "wg=64");
+    s->add_observation(absent_gpu(), tally("sha256:bbbb"), kBucket, "wg=64", 90);
+    s->add_observation(absent_gpu(), KernelKey{"sum", "sha256:cccc"}, kBucket, "wg=64", 5);
+    s->record_current(absent_gpu(), tally("sha256:bbbb"));
+  }
+  raw_sql(db_, "UPDATE observations SET m2 = -1 WHERE kernel = 'sum'");
+  Result r = spool_cli(db() + " autotune prune --dry-run");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("would prune 3 rows"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  2 x source sha256:aaaa != sha256:bbbb (latest run)\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  1 x INVALID (field 'm2' = -1"), std::string::npos) << r.output;
+  EXPECT_EQ(Store::open(db_)->list_observations().size(), 3u);  // dry run: all kept
+  r = spool_cli(db() + " autotune prune");
+  EXPECT_EQ(r.rc, 0) << r.output;
+  EXPECT_NE(r.output.find("pruned 3 rows"), std::string::npos) << r.output;
+  auto s = Store::open(db_);
+  ASSERT_EQ(s->list_observations().size(), 1u);
+  EXPECT_EQ(s->list_observations().front().kernel.source_hash, "sha256:bbbb");
+  EXPECT_TRUE(s->list_winners().empty());
+}
+
+// `list` only reads: a corrupt store is reported with SQLite's reason and
+// left where it is (writing commands move it aside, as the runtime does).
+TEST_F(Cli, FailsAndLeavesTheFileInPlaceWhenListingACorruptStore) {
+  const std::string bad = dir_.file("corrupt.sqlite");
+  const std::string garbage(512, '\x7f');
+  write_bytes(bad, garbage);
+  const Result r = spool_cli("--db " + quote(bad) + " autotune list");
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_NE(r.output.find("file is not a database"), std::string::npos) << r.output;
+  EXPECT_EQ(read_bytes(bad), garbage);
+  EXPECT_FALSE(std::filesystem::exists(bad + "-wal"));
+}
+
+TEST_F(Cli, FailsSayingWhereTheFileWentWhenImportingIntoACorruptStore) {
+  const std::string bad = dir_.file("corrupt.sqlite");
+  const std::string garbage(512, '\x7f');
+  write_bytes(bad, garbage);
+  const std::string json = dir_.file("rows.json");
+  write_bytes(json, Store::open(":memory:")->export_json());
+  const Result r = spool_cli("--db " + quote(bad) + " autotune import " + quote(json));
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_NE(r.output.find("moved aside to '" + bad + ".corrupt-"), std::string::npos) << r.output;
+  bool kept = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    if (e.path().filename().string().rfind("corrupt.sqlite.corrupt-", 0) == 0) {
+      kept = read_bytes(e.path().string()) == garbage;
+    }
+  }
+  EXPECT_TRUE(kept);
 }
 
 TEST_F(Cli, ExitsWithUsageErrorWhenArgumentsAreWrong) {

@@ -1,9 +1,11 @@
 #include "autotune_access.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 #include "device_access.hpp"
 
@@ -96,11 +98,10 @@ CurrentState current_state(bool probe_devices) {
   return now;
 }
 
-std::string stale_reason(const CurrentState& now, const autotune::DeviceKey& d, const std::string& spool_version,
-                         const autotune::KernelKey* k) {
-  std::string why;
-  const auto add = [&why](const std::string& s) { why += (why.empty() ? "" : ", ") + s; };
-  if (spool_version != now.spool_version) add("spool " + spool_version + " != " + now.spool_version);
+std::vector<std::string> stale_reasons(const CurrentState& now, const autotune::DeviceKey& d,
+                                       const std::string& spool_version, const autotune::KernelKey* k) {
+  std::vector<std::string> why;
+  if (spool_version != now.spool_version) why.push_back("spool " + spool_version + " != " + now.spool_version);
   const auto dev = now.drivers.find({d.backend, d.uuid, d.name});
   if (dev != now.drivers.end()) {
     // Profiles of CPU devices are stored per CPU placement: "<driver> [<placement>]"
@@ -108,14 +109,63 @@ std::string stale_reason(const CurrentState& now, const autotune::DeviceKey& d, 
     const std::string& now_driver = dev->second.first;
     const bool same_driver = d.driver_version == now_driver ||
                              d.driver_version.rfind(now_driver + " [", 0) == 0;
-    if (!same_driver) add("driver " + d.driver_version + " != " + now_driver);
-    if (d.api_version != dev->second.second) add("api " + d.api_version + " != " + dev->second.second);
+    if (!same_driver) why.push_back("driver " + d.driver_version + " != " + now_driver);
+    if (d.api_version != dev->second.second) why.push_back("api " + d.api_version + " != " + dev->second.second);
   }
   if (k != nullptr) {
     const auto h = now.hashes.find({d.backend, k->kernel});
-    if (h != now.hashes.end() && h->second != k->source_hash) add("source " + k->source_hash + " != " + h->second);
+    if (h != now.hashes.end() && h->second != k->source_hash) {
+      why.push_back("source " + k->source_hash + " != " + h->second);
+    }
   }
   return why;
+}
+
+std::string stale_reason(const CurrentState& now, const autotune::DeviceKey& d, const std::string& spool_version,
+                         const autotune::KernelKey* k) {
+  return join(stale_reasons(now, d, spool_version, k));
+}
+
+std::string join(const std::vector<std::string>& reasons) {
+  std::string s;
+  for (const auto& r : reasons) s += (s.empty() ? "" : ", ") + r;
+  return s;
+}
+
+std::vector<std::string> combine_stale(std::vector<std::string> ours, const std::string& stored) {
+  std::string rest = stored;
+  const std::string suffix = " (current)";
+  if (rest.size() >= suffix.size() && rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    rest.erase(rest.size() - suffix.size());
+  }
+  // The store joins "<field> <stored> != <current>" parts with ", "; split
+  // only where a known field follows, so a value holding ", " stays whole.
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t at = rest.find(", "); !rest.empty(); at = rest.find(", ", at + 2)) {
+    if (at == std::string::npos) {
+      parts.push_back(rest.substr(start));
+      break;
+    }
+    const std::string_view next = std::string_view(rest).substr(at + 2);
+    bool field = false;
+    for (const char* f : {"driver ", "api ", "spool ", "source hash "}) field = field || next.rfind(f, 0) == 0;
+    if (field) {
+      parts.push_back(rest.substr(start, at - start));
+      start = at + 2;
+    }
+  }
+  const std::size_t own = ours.size();
+  for (std::string p : parts) {
+    if (p.rfind("source hash ", 0) == 0) p.erase(6, 5);  // "source hash x" -> "source x", as ours
+    if (std::find(ours.begin(), ours.begin() + static_cast<std::ptrdiff_t>(own), p) !=
+        ours.begin() + static_cast<std::ptrdiff_t>(own)) {
+      continue;
+    }
+    p += " (latest run)";
+    if (std::find(ours.begin(), ours.end(), p) == ours.end()) ours.push_back(std::move(p));
+  }
+  return ours;
 }
 
 }  // namespace spool::cli

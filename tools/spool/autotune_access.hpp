@@ -52,5 +52,18 @@ CurrentState current_state(bool probe_devices = true);
 // driver or API version, or for a built-in kernel whose source changed.
 std::string stale_reason(const CurrentState& now, const autotune::DeviceKey& d, const std::string& spool_version,
                          const autotune::KernelKey* k);
+// The same judgement as separate reasons ("spool 0.1 != 0.2", "driver 1.2 != 1.3").
+std::vector<std::string> stale_reasons(const CurrentState& now, const autotune::DeviceKey& d,
+                                       const std::string& spool_version, const autotune::KernelKey* k);
+
+// One list of reasons for a listed row: this machine's judgement (`ours`,
+// from stale_reasons) and the store's (`stored`: the row's `stale` member,
+// "source hash a != b, driver x != y (current)" when its key differs from
+// the one the latest racing process recorded). A store reason that says the
+// same as one of ours is dropped; the others are kept, written like ours
+// ("source a != b") and marked " (latest run)".
+std::vector<std::string> combine_stale(std::vector<std::string> ours, const std::string& stored);
+// "a, b, c"; "" for none.
+std::string join(const std::vector<std::string>& reasons);
 
 }  // namespace spool::cli

@@ -7,8 +7,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <initializer_list>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -44,6 +48,55 @@ std::string short_hash(const std::string& h) {
 }
 
 json stale_json(const std::string& why) { return why.empty() ? json(nullptr) : json(why); }
+json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+// A time for a table cell, bounded in width whatever the file holds (a
+// hand-edited row may hold 1e300, -5 or NaN): values outside the store's
+// limits are printed as they are, in 3 significant digits.
+std::string time_cell(double ns) {
+  if (std::isfinite(ns) && ns >= 0 && ns <= at::kMaxNs) return duration(ns);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3g ns", ns);
+  return buf;
+}
+
+// A key string for text output; one longer than the store accepts is cut.
+std::string clip(const std::string& s) {
+  return s.size() <= at::kMaxKeyChars ? s : s.substr(0, 64) + "...(" + std::to_string(s.size()) + " chars)";
+}
+
+// Why a listed row breaks the store's limits ("" when it does not): such a
+// row is never used (the store refuses to read it back) and is marked INVALID.
+std::string time_problem(const char* field, std::int64_t t) {
+  if (t >= 0 && t <= at::kMaxUnixTime) return {};
+  return std::string("field '") + field + "' = " + std::to_string(t) + " is not in [0, " +
+         std::to_string(at::kMaxUnixTime) + "]";
+}
+std::string first_of(std::initializer_list<std::string> problems) {
+  for (const auto& p : problems) {
+    if (!p.empty()) return p;
+  }
+  return {};
+}
+std::string invalid_reason(const at::ProfileRow& r) {
+  return first_of({at::problem(r.device, r.spool_version), at::problem(r.profile)});
+}
+std::string invalid_reason(const at::ObservationRow& r) {
+  return first_of({at::problem(r.device, r.spool_version), at::problem(r.kernel, r.bucket, r.variant),
+                   at::problem(r.observation), time_problem("updated_at_unix", r.updated_at_unix)});
+}
+std::string invalid_reason(const at::DecisionRow& r) {
+  return first_of({at::problem(r.device, r.spool_version), at::problem(r.kernel, r.bucket, r.variant),
+                   time_problem("at_unix", r.at_unix)});
+}
+std::string invalid_mark(const std::string& why) { return why.empty() ? std::string() : "INVALID (" + why + ")"; }
+
+// "INVALID (...)" and/or "STALE: reasons"; "-" for a current, valid row.
+std::string marks(const std::string& invalid, const std::string& stale) {
+  std::string m = invalid_mark(invalid);
+  if (!stale.empty()) m += (m.empty() ? "" : "  ") + ("STALE: " + stale);
+  return m.empty() ? "-" : m;
+}
 
 void print_notes(Context& ctx, const CurrentState& now) {
   for (const auto& n : now.notes) ctx.err << "spool: note: " << n << "\n";
@@ -60,16 +113,20 @@ int list(Context& ctx, bool as_json) {
   print_notes(ctx, now);
   struct Summary {
     std::set<std::string> variants;
-    std::uint64_t samples = 0, winners = 0, rejections = 0, stale = 0;
-    std::set<std::string> why;
+    std::uint64_t samples = 0, winners = 0, rejections = 0, stale = 0, invalid = 0;
+    std::set<std::string> why, problems;
   };
   std::map<std::pair<std::string, std::string>, Summary> kernels;
   const auto note = [&](const auto& r) {
     auto& s = kernels[{r.kernel.kernel, r.kernel.source_hash}];
-    const std::string why = stale_reason(now, r.device, r.spool_version, &r.kernel);
+    const auto why = combine_stale(stale_reasons(now, r.device, r.spool_version, &r.kernel), r.stale);
     if (!why.empty()) {
       s.stale += 1;
-      s.why.insert(why);
+      s.why.insert(why.begin(), why.end());
+    }
+    if (std::string p = invalid_reason(r); !p.empty()) {
+      s.invalid += 1;
+      s.problems.insert(std::move(p));
     }
     return &s;
   };
@@ -80,6 +137,9 @@ int list(Context& ctx, bool as_json) {
   }
   for (const auto& r : st.list_winners()) note(r)->winners += 1;
   for (const auto& r : st.list_rejections()) note(r)->rejections += 1;
+  const auto profile_stale = [&](const at::ProfileRow& p) {
+    return join(combine_stale(stale_reasons(now, p.device, p.spool_version, nullptr), p.stale));
+  };
 
   if (as_json) {
     json j;
@@ -96,7 +156,8 @@ int list(Context& ctx, bool as_json) {
                                {"queue_item_ns", p.profile.queue_item_ns},
                                {"samples", p.profile.samples},
                                {"measured_at_unix", p.profile.measured_at_unix},
-                               {"stale", stale_json(stale_reason(now, p.device, p.spool_version, nullptr))}});
+                               {"stale", stale_json(profile_stale(p))},
+                               {"invalid", text_or_null(invalid_reason(p))}});
     }
     j["kernels"] = json::array();
     for (const auto& [k, s] : kernels) {
@@ -107,7 +168,9 @@ int list(Context& ctx, bool as_json) {
                               {"winners", s.winners},
                               {"rejections", s.rejections},
                               {"stale_rows", s.stale},
-                              {"stale_because", std::vector<std::string>(s.why.begin(), s.why.end())}});
+                              {"stale_because", std::vector<std::string>(s.why.begin(), s.why.end())},
+                              {"invalid_rows", s.invalid},
+                              {"invalid_because", std::vector<std::string>(s.problems.begin(), s.problems.end())}});
     }
     j["notes"] = now.notes;
     ctx.out << j.dump(2) << "\n";
@@ -117,26 +180,30 @@ int list(Context& ctx, bool as_json) {
           << ")\n";
   ctx.out << "launch profiles: " << profiles.size() << "\n";
   if (!profiles.empty()) {
-    Table t({"device", "driver", "spool", "L", "R", "r", "P", "p", "measured", "stale"});
+    Table t({"device", "driver", "spool", "L", "R", "r", "P", "p", "measured", "marks"});
     for (const auto& p : profiles) {
-      const std::string why = stale_reason(now, p.device, p.spool_version, nullptr);
-      t.add({p.device.backend + " " + p.device.name, p.device.driver_version, p.spool_version,
-             duration(p.profile.launch_ns), duration(p.profile.record_setup_ns), duration(p.profile.replay_ns),
-             duration(p.profile.persistent_setup_ns), duration(p.profile.queue_item_ns),
-             utc(p.profile.measured_at_unix), why.empty() ? "-" : "STALE: " + why});
+      t.add({p.device.backend + " " + clip(p.device.name), clip(p.device.driver_version), clip(p.spool_version),
+             time_cell(p.profile.launch_ns), time_cell(p.profile.record_setup_ns), time_cell(p.profile.replay_ns),
+             time_cell(p.profile.persistent_setup_ns), time_cell(p.profile.queue_item_ns),
+             utc(p.profile.measured_at_unix), marks(invalid_reason(p), profile_stale(p))});
     }
     t.print(ctx.out, "  ");
   }
   ctx.out << "kernels: " << kernels.size() << "\n";
   if (!kernels.empty()) {
-    Table t({"kernel", "source", "variants", "samples", "winners", "rejected", "stale rows"});
+    Table t({"kernel", "source", "variants", "samples", "winners", "rejected", "stale rows", "invalid rows"});
     for (const auto& [k, s] : kernels) {
-      t.add({k.first, short_hash(k.second), std::to_string(s.variants.size()), std::to_string(s.samples),
-             std::to_string(s.winners), std::to_string(s.rejections), std::to_string(s.stale)});
+      t.add({clip(k.first), short_hash(clip(k.second)), std::to_string(s.variants.size()), std::to_string(s.samples),
+             std::to_string(s.winners), std::to_string(s.rejections), std::to_string(s.stale),
+             std::to_string(s.invalid)});
     }
     t.print(ctx.out, "  ");
     for (const auto& [k, s] : kernels) {
-      for (const auto& why : s.why) ctx.out << "  stale " << k.first << ": " << why << "\n";
+      const std::string name = "  " + clip(k.first) + " " + clip(k.second) + ": ";
+      if (!s.why.empty()) {
+        ctx.out << name << "STALE: " << join(std::vector<std::string>(s.why.begin(), s.why.end())) << "\n";
+      }
+      for (const auto& p : s.problems) ctx.out << name << invalid_mark(p) << "\n";
     }
   }
   return kExitOk;
@@ -147,8 +214,10 @@ int list(Context& ctx, bool as_json) {
 struct ShowRow {
   std::string state = "candidate";
   std::uint64_t count = 0;
-  double mean = -1, sd = -1;
+  std::optional<double> mean, sd;
   std::int64_t updated = 0;
+  std::string invalid;  // the first problem of the row's observation, winner or rejection
+  std::string stored_stale;  // the store's judgement (the same for every row of a block)
 };
 
 int show(Context& ctx, const std::string& kernel, bool as_json) {
@@ -172,14 +241,17 @@ int show(Context& ctx, const std::string& kernel, bool as_json) {
     const Key k{r.device.backend, r.device.name, r.device.uuid, r.device.driver_version, r.device.api_version,
                 r.spool_version, r.kernel.source_hash, r.bucket.log2_items, r.bucket.log2_grid, r.variant};
     keys.emplace(k, std::make_pair(r.device, r.kernel));
-    return rows[k];
+    ShowRow& s = rows[k];
+    if (s.invalid.empty()) s.invalid = invalid_reason(r);
+    if (s.stored_stale.empty()) s.stored_stale = r.stale;
+    return s;
   };
   for (const auto& r : obs) {
     ShowRow& s = row(r);
     s.state = "racing";
     s.count = r.observation.count;
     s.mean = r.observation.mean_ns;
-    s.sd = r.observation.count >= 2 ? std::sqrt(r.observation.variance()) : -1;
+    if (r.observation.count >= 2) s.sd = std::sqrt(r.observation.variance());
     s.updated = r.updated_at_unix;
   }
   for (const auto& r : win) {
@@ -192,6 +264,11 @@ int show(Context& ctx, const std::string& kernel, bool as_json) {
     s.state = "rejected";
     s.updated = std::max(s.updated, r.at_unix);
   }
+  const auto stale_of = [&](const Key& k, const ShowRow& s) {
+    const auto& [dk, kk] = keys.at(k);
+    return join(combine_stale(stale_reasons(now, dk, std::get<5>(k), &kk), s.stored_stale));
+  };
+  const auto number = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
 
   if (as_json) {
     json j;
@@ -207,15 +284,16 @@ int show(Context& ctx, const std::string& kernel, bool as_json) {
                            {"variant", std::get<9>(k)},
                            {"state", s.state},
                            {"count", s.count},
-                           {"mean_ns", s.mean >= 0 ? json(s.mean) : json(nullptr)},
-                           {"sd_ns", s.sd >= 0 ? json(s.sd) : json(nullptr)},
+                           {"mean_ns", number(s.mean)},
+                           {"sd_ns", number(s.sd)},
                            {"updated_at_unix", s.updated},
-                           {"stale", stale_json(stale_reason(now, dk, std::get<5>(k), &kk))}});
+                           {"stale", stale_json(stale_of(k, s))},
+                           {"invalid", text_or_null(s.invalid)}});
     }
     ctx.out << j.dump(2) << "\n";
     return kExitOk;
   }
-  ctx.out << "kernel " << kernel << " in " << ctx.db_path << "\n";
+  ctx.out << "kernel " << clip(kernel) << " in " << ctx.db_path << "\n";
   std::string section;
   std::unique_ptr<Table> table;
   const auto flush = [&] {
@@ -228,15 +306,15 @@ int show(Context& ctx, const std::string& kernel, bool as_json) {
     if (head != section) {
       flush();
       section = head;
-      const std::string why = stale_reason(now, dk, std::get<5>(k), &kk);
-      ctx.out << "\n" << device_line(dk, std::get<5>(k)) << "\n  uuid " << dk.uuid << "\n  source "
-              << kk.source_hash << (why.empty() ? "" : "   STALE: " + why) << "\n";
-      table = std::make_unique<Table>(
-          std::vector<std::string>{"items", "grid", "variant", "state", "samples", "mean/item", "sd", "updated"});
+      const std::string why = stale_of(k, s);
+      ctx.out << "\n" << clip(device_line(dk, std::get<5>(k))) << "\n  uuid " << clip(dk.uuid) << "\n  source "
+              << clip(kk.source_hash) << (why.empty() ? "" : "   STALE: " + why) << "\n";
+      table = std::make_unique<Table>(std::vector<std::string>{"items", "grid", "variant", "state", "samples",
+                                                               "mean/item", "sd", "updated", ""});
     }
-    table->add({pow2(std::get<7>(k)), pow2(std::get<8>(k)), std::get<9>(k), s.state,
-                s.count ? std::to_string(s.count) : "-", s.mean >= 0 ? duration(s.mean) : "-",
-                s.sd >= 0 ? duration(s.sd) : "-", utc(s.updated)});
+    table->add({pow2(std::get<7>(k)), pow2(std::get<8>(k)), clip(std::get<9>(k)), s.state,
+                s.count ? std::to_string(s.count) : "-", s.mean ? time_cell(*s.mean) : "-",
+                s.sd ? time_cell(*s.sd) : "-", utc(s.updated), invalid_mark(s.invalid)});
   }
   flush();
   return kExitOk;
@@ -312,9 +390,11 @@ int prune(Context& ctx, const PruneArgs& a) {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::int64_t cutoff = a.older_than_days ? now_unix - std::int64_t{*a.older_than_days} * 86400 : 0;
   std::map<std::string, std::size_t> reasons;
-  const auto judge = [&](const at::DeviceKey& d, const std::string& spool, const at::KernelKey* k,
-                         std::int64_t when) {
-    std::string why = stale_reason(now, d, spool, k);
+  // Stale by this machine's judgement or the store's (current_keys), or
+  // invalid (never used: the store refuses to read the row back).
+  const auto judge = [&](const auto& r, const at::KernelKey* k, std::int64_t when) {
+    std::string why = invalid_mark(invalid_reason(r));
+    if (why.empty()) why = join(combine_stale(stale_reasons(now, r.device, r.spool_version, k), r.stale));
     if (why.empty() && a.older_than_days && when < cutoff) {
       why = "not updated for more than " + std::to_string(*a.older_than_days) + " days";
     }
@@ -323,16 +403,16 @@ int prune(Context& ctx, const PruneArgs& a) {
   };
   at::RowSet rows;
   for (auto& r : st->list_profiles()) {
-    if (judge(r.device, r.spool_version, nullptr, r.profile.measured_at_unix)) rows.profiles.push_back(std::move(r));
+    if (judge(r, nullptr, r.profile.measured_at_unix)) rows.profiles.push_back(std::move(r));
   }
   for (auto& r : st->list_observations()) {
-    if (judge(r.device, r.spool_version, &r.kernel, r.updated_at_unix)) rows.observations.push_back(std::move(r));
+    if (judge(r, &r.kernel, r.updated_at_unix)) rows.observations.push_back(std::move(r));
   }
   for (auto& r : st->list_winners()) {
-    if (judge(r.device, r.spool_version, &r.kernel, r.at_unix)) rows.winners.push_back(std::move(r));
+    if (judge(r, &r.kernel, r.at_unix)) rows.winners.push_back(std::move(r));
   }
   for (auto& r : st->list_rejections()) {
-    if (judge(r.device, r.spool_version, &r.kernel, r.at_unix)) rows.rejections.push_back(std::move(r));
+    if (judge(r, &r.kernel, r.at_unix)) rows.rejections.push_back(std::move(r));
   }
   const std::size_t n = a.dry_run ? rows.size() : st->erase(rows);
   ctx.out << (a.dry_run ? "would prune " : "pruned ") << n << " rows from " << ctx.db_path << "\n";
@@ -383,7 +463,7 @@ void add_autotune(CLI::App& app, Context& ctx) {
                "Exit status: 0 success, 1 the command failed, 2 wrong arguments. docs/autotune.md.");
 
   auto list_json = std::make_shared<bool>(false);
-  auto* l = tune->add_subcommand("list", "launch profiles and one line per kernel source, stale rows marked");
+  auto* l = tune->add_subcommand("list", "launch profiles and one line per kernel source, stale and invalid rows marked");
   l->add_flag("--json", *list_json, "print JSON");
   l->callback([&ctx, list_json] { ctx.rc = list(ctx, *list_json); });
 
@@ -406,7 +486,8 @@ void add_autotune(CLI::App& app, Context& ctx) {
 
   auto pa = std::make_shared<PruneArgs>();
   auto* p = tune->add_subcommand(
-      "prune", "delete stale rows: other Spool versions, drivers or kernel sources than this machine's now");
+      "prune", "delete stale rows (another Spool version, driver or kernel source than this machine's now or "
+               "the latest run's) and rows that break the store's limits");
   p->add_flag("--dry-run,-n", pa->dry_run, "only say what would be deleted");
   p->add_option("--older-than", pa->older_than_days, "also delete rows not updated for this many days")
       ->type_name("DAYS")
