@@ -42,12 +42,12 @@ DeviceType map_type(VkPhysicalDeviceType t) {
 }
 
 #if defined(__SANITIZE_ADDRESS__)
-// ASan builds only. vkDestroyInstance unloads the driver (and LLVM with
+// ASan builds only (elsewhere keep_drivers_loaded() does nothing). vkDestroyInstance unloads the driver (and LLVM with
 // lavapipe); LeakSanitizer then finds the driver's global allocations
 // unreachable and cannot even name the module they came from. Marking every
 // library loaded so far RTLD_NODELETE keeps them mapped, so what the driver
 // still points at stays reachable and real leaks stay attributable.
-void keep_drivers_loaded() {
+void pin_loaded_libraries() {
   dl_iterate_phdr(
       [](dl_phdr_info* info, std::size_t, void*) -> int {
         if (info->dlpi_name != nullptr && info->dlpi_name[0] == '/') {
@@ -61,6 +61,12 @@ void keep_drivers_loaded() {
 
 }  // namespace
 
+void keep_drivers_loaded() noexcept {
+#if defined(__SANITIZE_ADDRESS__)
+  pin_loaded_libraries();
+#endif
+}
+
 Instance::Instance() {
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "spool";
@@ -69,15 +75,11 @@ Instance::Instance() {
   VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
   ci.pApplicationInfo = &app;
   SPOOL_VK(vkCreateInstance(&ci, nullptr, &h_));
-#if defined(__SANITIZE_ADDRESS__)
   keep_drivers_loaded();
-#endif
 }
 
 Instance::Instance(VkInstance borrowed) noexcept : h_(borrowed), owned_(false) {
-#if defined(__SANITIZE_ADDRESS__)
   keep_drivers_loaded();  // the application's instance loaded them
-#endif
 }
 
 Instance::~Instance() {

@@ -16,6 +16,12 @@
 
 namespace spool::vulkan {
 
+// ASan builds: marks every library loaded so far (the Vulkan driver, LLVM)
+// RTLD_NODELETE, so that LeakSanitizer at exit still sees what the driver's
+// globals point to after vkDestroyInstance unloaded it. Does nothing in
+// other builds.
+void keep_drivers_loaded() noexcept;
+
 class Instance {
  public:
   // Throws spool::Error when no Vulkan loader/driver is usable.

@@ -28,6 +28,7 @@ VkDeviceImpl& vk_impl(Device& d, const char* call) {
 }  // namespace
 
 std::shared_ptr<Device> open_device(const BorrowedDevice& b, const DeviceOptions& options) {
+  vulkan::keep_drivers_loaded();  // the application's instance loaded them (even if refused below)
   if (b.instance == VK_NULL_HANDLE) bad("BorrowedDevice::instance is null");
   if (b.physical_device == VK_NULL_HANDLE) bad("BorrowedDevice::physical_device is null");
   if (b.device == VK_NULL_HANDLE) bad("BorrowedDevice::device is null");
