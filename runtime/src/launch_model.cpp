@@ -49,6 +49,11 @@ Prediction LaunchModel::predict(const ModelKey& key, std::uint32_t n, bool resid
     const bool profiled = m == 0 || (m == 1 ? profile_.recorded_available : profile_.persistent_available);
     in.available[m] = available[m] && (profiled || e.observed[m]);
     in.cost_ns[m] = e.fit[m].predict(n);
+    // A mode not yet run for this key is priced from the profile, which was
+    // measured with a trivial kernel: add this kernel's own time per item
+    // where device timestamps measured it (else a heavy kernel's untried
+    // mode looks as cheap as the empty one).
+    if (!e.observed[m] && e.kernel_ns > 0) in.cost_ns[m] += n * e.kernel_ns;
   }
   in.resident = resident;
   in.start_ns = e.start_ns >= 0 ? e.start_ns : profile_.persistent_setup_ns;

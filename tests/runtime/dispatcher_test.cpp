@@ -180,6 +180,24 @@ TEST(Dispatcher, PredictionConvergesToTheObservedCost) {
   EXPECT_EQ(v.first_use_ns, 0);
 }
 
+// The profile was measured with a trivial kernel: a mode never run for a
+// heavy kernel must be priced with that kernel's own measured time per item.
+TEST(Dispatcher, UntriedModeIsPricedWithTheKernelsOwnMeasuredTime) {
+  Fixture f;
+  f.dev->resident = true;
+  f.dev->scripted_wall_ns[0] = 8 * 60'000.0;    // 8 launches of a 50 us kernel
+  f.dev->scripted_device_ns[0] = 8 * 50'000.0;  // device timestamps
+  spool::SubmitOptions o;
+  o.force_mode = LaunchMode::launches;
+  for (int i = 0; i < 6; ++i) f.device->run(f.batch(8), o);
+  const auto v = f.device->run(f.batch(8), o);
+  // Untried: recorded (R + 8 r from the profile: 28 us) and persistent
+  // (8 p: 1.6 us) would look far cheaper than the kernel alone.
+  EXPECT_GE(v.predicted_ns[1], 8 * 50'000.0);
+  EXPECT_GE(v.predicted_ns[2], 8 * 50'000.0);
+  EXPECT_LT(v.predicted_ns[2], 8 * 60'000.0);
+}
+
 TEST(Dispatcher, FirstBatchThroughAPipelineReportsItsOneTimeCostApart) {
   Fixture f;
   f.dev->scripted_wall_ns[0] = 5'000'000;  // the first launch compiles its pipeline

@@ -90,6 +90,7 @@ class MockDevice final : public backend::DeviceImpl {
     backend::ExecResult r;
     r.items_run = static_cast<std::uint32_t>(req.items.size());
     r.wall_ns = scripted_wall_ns[static_cast<std::size_t>(mode)];
+    r.device_ns = scripted_device_ns[static_cast<std::size_t>(mode)];
     r.was_resident = mode == LaunchMode::persistent && resident;
     done(std::move(r));
   }
@@ -101,6 +102,7 @@ class MockDevice final : public backend::DeviceImpl {
   bool resident = false;
   bool persistent_kernel = true;
   double scripted_wall_ns[3] = {1'000, 1'000, 1'000};  // per mode
+  double scripted_device_ns[3] = {-1, -1, -1};         // per mode; < 0: not measured
 
  private:
   DeviceInfo info_;
