@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -257,10 +258,17 @@ void CuDeviceImpl::park_persistent() {
   frees_->drain();
 }
 
+// Runs `run` (launches or recorded) with the persistent kernel parked. The
+// time spent parking is part of the batch's wall time and reported on its
+// own (parked_ns), as on Vulkan, so the launch model can tell the two apart.
 template <class F>
 backend::ExecResult CuDeviceImpl::exclusive(F&& run) {
+  const auto t0 = std::chrono::steady_clock::now();
   std::unique_lock lk(exec_mu());
+  const bool was_resident = queue_->resident_locked();
   queue_->hold(lk);  // throws device_lost while a hung kernel holds the device
+  const double parked =
+      was_resident ? std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() : 0.0;
   backend::ExecResult r;
   try {
     DeviceScope scope(ordinal_);
@@ -271,6 +279,8 @@ backend::ExecResult CuDeviceImpl::exclusive(F&& run) {
     r.failure = e.what();
   }
   queue_->release(lk);
+  r.parked_ns = parked;
+  r.wall_ns += parked;
   return r;
 }
 
