@@ -327,8 +327,11 @@ TEST(PersistentQueue, IdleKernelParksAfterParkTimeAndRestartsOnDemand) {
   EXPECT_EQ(f.q->stats().parks, 1u);
   TestBatch b(1, 1);
   f.submit(b);
+  EXPECT_EQ(f.dev->launches.size(), 2u);  // submitting relaunched the parked kernel
+  f.ticks(3);
+  ASSERT_TRUE(b.result);  // (read before completion, this was an empty optional)
   EXPECT_FALSE(b.result->was_resident);
-  EXPECT_EQ(f.dev->launches.size(), 2u);
+  EXPECT_EQ(b.result->items_run, 1u);
 }
 
 TEST(PersistentQueue, AnotherKernelParksTheResidentOneFirst) {
