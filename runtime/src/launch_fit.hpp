@@ -21,8 +21,19 @@ class LaunchFit {
     if (observations_ == 0) reset_to_prior();
   }
 
+  // Once the line has data, one observation moves it at most as far as a
+  // time kClip times (or 1/kClip of) its own prediction would: a single
+  // outlier (a batch descheduled for milliseconds on a shared core) would
+  // otherwise poison the line for dozens of batches, while a real change of
+  // level still gets through within a few batches.
+  static constexpr double kClip = 3.0;
+
   void add(double n, double t) {
     if (!(n > 0) || !(t >= 0) || !std::isfinite(t)) return;
+    if (observations_ > 0) {
+      const double p = predict(n);
+      if (p > 0) t = std::clamp(t, p / kClip, p * kClip);
+    }
     sw_ *= kDecay;
     sn_ *= kDecay;
     st_ *= kDecay;
