@@ -198,7 +198,13 @@ class SimDevice final : public backend::PersistentDriver {
     std::uint32_t* s = slot(h);
     if ((aload(s + SPOOL_RING_FLAGS) & SPOOL_RING_FLAG_GATE) == 0) return true;
     const std::uint32_t gate = aload(s + SPOOL_RING_GATE_SEQ);
-    for (std::uint32_t q = ld(SPOOL_RING_RECLAIM); q != gate; ++q) {
+    const std::uint32_t reclaim = ld(SPOOL_RING_RECLAIM);
+    // A stale peek (slot h claimed and reused meanwhile) can read a gate
+    // behind RECLAIM or from another generation: not open, retry with a
+    // fresh HEAD (scanning from RECLAIM to it would wrap around 2^32, as
+    // the shader's and the CUDA leader's bounded scans never do).
+    if (gate - reclaim > ring_[SPOOL_RING_CAPACITY]) return false;
+    for (std::uint32_t q = reclaim; q != gate; ++q) {
       if (!done(q)) return false;
     }
     return true;
