@@ -45,6 +45,7 @@ struct Config {
   std::uint32_t max_items = 100'000;      // batch sizes 1, 3, 10, 30, ... up to this
   int reps = 3;                           // timed repetitions (after one warm-up)
   std::uint32_t primer_max = 10'000;      // untimed same-strategy batch before each timed one
+  std::uint32_t primer_batches = 1;       // how many such batches (steady state of a stream)
   std::vector<std::string> kernels{"tally", "saxpy"};
   std::vector<std::string> orderings{"independent", "sequential"};
   std::uint32_t mixed_batches = 300;      // 0: no mixed workload

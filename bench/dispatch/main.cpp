@@ -85,8 +85,8 @@ class Bench {
     char title[256];
     std::snprintf(title, sizeof title,
                   "== %s (grid %u), %s: us per item (wall incl. building the Batch), median of %d reps after 1 "
-                  "warm-up; each timed batch follows an untimed one of min(items, %u) under the same strategy ==",
-                  kernel.c_str(), w.grid(), w.ordering_name(), cfg_.reps, cfg_.primer_max);
+                  "warm-up; each timed batch follows %u untimed one(s) of min(items, %u) under the same strategy ==",
+                  kernel.c_str(), w.grid(), w.ordering_name(), cfg_.reps, cfg_.primer_batches, cfg_.primer_max);
     print_size_header(stdout, title, columns);
     for (std::uint32_t n : sizes) {
       std::vector<Measurement> runs;
@@ -276,6 +276,10 @@ int main(int argc, char** argv) {
   app.add_option("--reps", cfg.reps, "timed repetitions per size, after one warm-up")->check(CLI::Range(1, 1000));
   app.add_option("--primer", cfg.primer_max,
                  "items of the untimed same-strategy batch before each timed one, at most (0: none)");
+  app.add_option("--primer-batches", cfg.primer_batches,
+                 "untimed same-strategy batches before each timed one (1: the default; more: the steady state of "
+                 "a stream of such batches)")
+      ->check(CLI::Range(1u, 100u));
   app.add_option("--kernels", cfg.kernels, "kernels to measure")
       ->delimiter(',')
       ->check(CLI::IsMember({"tally", "saxpy"}));

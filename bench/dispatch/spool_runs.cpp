@@ -95,7 +95,7 @@ Measurement SpoolRunner::run_size(Workload& w, std::uint32_t n, Strategy s, int 
   const spool::SubmitOptions o = options(s);
   w.reset();
   const std::uint32_t primer = std::min(n, cfg_.primer_max);
-  if (primer != 0) {
+  for (std::uint32_t k = 0; primer != 0 && k < cfg_.primer_batches; ++k) {
     const spool::Verdict pv = dev_.run(w.build(primer), o);
     w.ran(primer);
     add_failure(m.failure, verdict_problem(pv));
