@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -258,32 +257,6 @@ void CuDeviceImpl::park_persistent() {
   frees_->drain();
 }
 
-// Runs `run` (launches or recorded) with the persistent kernel parked. The
-// time spent parking is part of the batch's wall time and reported on its
-// own (parked_ns), as on Vulkan, so the launch model can tell the two apart.
-template <class F>
-backend::ExecResult CuDeviceImpl::exclusive(F&& run) {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::unique_lock lk(exec_mu());
-  const bool was_resident = queue_->resident_locked();
-  queue_->hold(lk);  // throws device_lost while a hung kernel holds the device
-  const double parked =
-      was_resident ? std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() : 0.0;
-  backend::ExecResult r;
-  try {
-    DeviceScope scope(ordinal_);
-    check_pending(__FILE__, __LINE__, !borrowed_);
-    r = run();
-  } catch (const Error& e) {
-    r = backend::ExecResult{};
-    r.failure = e.what();
-  }
-  queue_->release(lk);
-  r.parked_ns = parked;
-  r.wall_ns += parked;
-  return r;
-}
-
 void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
   const auto* k = dynamic_cast<const CuKernelImpl*>(req.kernel);
   if (k == nullptr || k->device() != ordinal_) {
@@ -307,17 +280,14 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
     }
     return;
   }
-  backend::ExecResult r = exclusive([&] {
+  backend::ExecResult r = queue_->run_exclusive(req.items.size(), [&] {
+    DeviceScope scope(ordinal_);
+    check_pending(__FILE__, __LINE__, !borrowed_);
     if (mode == LaunchMode::launches) return run_launches(*k, req.items, stream_);
     if (k->is_app()) return run_captured(*k, req.items, req.sequential, true, stream_);
     return run_recorded(*k, req.items, req.sequential, true, stream_);
   });
   frees_->drain();
-  if (!r.failure.empty()) {
-    r.items_run = 0;
-    r.items_failed = static_cast<std::uint32_t>(req.items.size());
-    r.failure = "the batch failed while executing; its items may have run partially: " + r.failure;
-  }
   done(std::move(r));
 }
 

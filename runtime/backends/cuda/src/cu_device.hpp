@@ -147,11 +147,6 @@ class CuDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
                     bool sequential) override;
   std::uint32_t max_chunk(const backend::KernelImpl& k) const override;
   std::mutex& exec_mu() const noexcept { return queue_->mutex(); }
-  // Runs `run` (launches or recorded) with the persistent kernel parked and
-  // the device current. A failure while executing ends in a failed result,
-  // never an exception: the items were accepted.
-  template <class F>
-  backend::ExecResult exclusive(F&& run);
 
   int ordinal_;
   DeviceInfo info_;

@@ -212,32 +212,6 @@ bool VkDeviceImpl::persistent_resident(const backend::KernelImpl& k) const noexc
 
 void VkDeviceImpl::park_persistent() { queue_->park(); }
 
-// Runs `run` (launches or recorded) with the persistent kernel parked. A
-// failure while executing ends in a failed result, never an exception: the
-// items were accepted.
-// The time spent parking is part of the batch's wall time, and reported
-// on its own (parked_ns) so the launch model can tell the two apart.
-template <class F>
-backend::ExecResult VkDeviceImpl::exclusive(F&& run) {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::unique_lock lk(exec_mu());
-  const bool was_resident = queue_->resident_locked();
-  queue_->hold(lk);  // throws device_lost while a hung kernel holds the queue
-  const double parked =
-      was_resident ? std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() : 0.0;
-  backend::ExecResult r;
-  try {
-    r = run();
-  } catch (const Error& e) {
-    r = backend::ExecResult{};
-    r.failure = e.what();
-  }
-  queue_->release(lk);
-  r.parked_ns = parked;
-  r.wall_ns += parked;
-  return r;
-}
-
 void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, backend::Completion done) {
   const auto* k = dynamic_cast<const VkKernelImpl*>(req.kernel);
   if (k == nullptr || k->context() != ctx_.get()) {
@@ -259,16 +233,10 @@ void VkDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
     queue_->submit(*k, req.items, req.sequential, std::move(done));
     return;
   }
-  backend::ExecResult r = exclusive([&] {
+  done(queue_->run_exclusive(req.items.size(), [&] {
     return mode == LaunchMode::launches ? run_launches(*k, req.items, req.sequential)
                                         : run_recorded(*k, req.items, req.sequential, true);
-  });
-  if (!r.failure.empty()) {
-    r.items_run = 0;
-    r.items_failed = static_cast<std::uint32_t>(req.items.size());
-    r.failure = "the batch failed while executing; its items may have run partially: " + r.failure;
-  }
-  done(std::move(r));
+  }));
 }
 
 // ---- backend ----

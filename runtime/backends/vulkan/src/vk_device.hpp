@@ -94,9 +94,6 @@ class VkDeviceImpl final : public backend::DeviceImpl, private backend::Persiste
                     bool sequential) override;
   std::uint32_t max_chunk(const backend::KernelImpl& k) const override;
   std::mutex& exec_mu() const noexcept { return queue_->mutex(); }
-  // Holds the queue (parks the persistent kernel) while launches/recorded run.
-  template <class F>
-  backend::ExecResult exclusive(F&& run);
 
   std::shared_ptr<Context> ctx_;
   PersistentOptions popts_;

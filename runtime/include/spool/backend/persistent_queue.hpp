@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "spool/backend/backend.hpp"
+#include "spool/error.hpp"
 
 namespace spool::backend {
 
@@ -110,6 +111,15 @@ class PersistentQueue {
   // spool::Error(device_lost) when the kernel is hung (nothing may run).
   void hold(std::unique_lock<std::mutex>& lk);
   void release(std::unique_lock<std::mutex>& lk);
+  // A backend's launches or recorded batch of `items` items: runs `run`
+  // (() -> ExecResult) under mutex() with the kernel held parked. Time spent
+  // parking a resident kernel is part of the wall time and reported apart
+  // (parked_ns) so the launch model can tell the two apart. A failure while
+  // executing (a spool::Error, or a result with a failure) ends with every
+  // item reported failed, never an exception: the items were accepted.
+  // Throws like hold() (device_lost) before anything ran.
+  template <class F>
+  ExecResult run_exclusive(std::size_t items, F&& run);
   // Parks the resident kernel now and waits until it stopped.
   void park();
   bool resident(const KernelImpl& k) const;
@@ -198,5 +208,31 @@ class PersistentQueue {
   QueueStats stats_;
   std::thread engine_;
 };
+
+template <class F>
+ExecResult PersistentQueue::run_exclusive(std::size_t items, F&& run) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock lk(mu_);
+  const bool was_resident = resident_locked();
+  hold(lk);
+  const double parked =
+      was_resident ? std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() : 0.0;
+  ExecResult r;
+  try {
+    r = run();
+  } catch (const Error& e) {
+    r = ExecResult{};
+    r.failure = e.what();
+  }
+  release(lk);
+  r.parked_ns = parked;
+  r.wall_ns += parked;
+  if (!r.failure.empty()) {
+    r.items_run = 0;
+    r.items_failed = static_cast<std::uint32_t>(items);
+    r.failure = "the batch failed while executing; its items may have run partially: " + r.failure;
+  }
+  return r;
+}
 
 }  // namespace spool::backend
