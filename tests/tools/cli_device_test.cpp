@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_cli.hpp"
 #include "scoped_env.hpp"
 #include "smoke.hpp"
 #include "spool/autotune/store.hpp"
@@ -21,20 +22,6 @@
 #include "telemetry_reader.hpp"
 
 namespace {
-
-struct Result {
-  int rc = -1;
-  std::string out, err;
-};
-
-Result spool_cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Result r;
-  r.rc = spool::cli::run_cli(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
 
 bool have_device() {
   static const bool yes = [] {

@@ -16,24 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "event_lines.hpp"
+#include "run_cli.hpp"
 #include "scoped_env.hpp"
 #include "spool/options.hpp"
 
 namespace {
-
-struct Result {
-  int rc = -1;
-  std::string out, err;
-};
-
-Result spool_cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Result r;
-  r.rc = spool::cli::run_cli(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
 
 // A private directory for files, removed at the end of the test.
 class Files {
