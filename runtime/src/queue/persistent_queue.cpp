@@ -19,6 +19,17 @@ std::size_t PersistentQueue::ring_bytes(std::uint32_t capacity) noexcept {
   return (SPOOL_RING_CONTROL_WORDS + std::size_t{capacity} * (SPOOL_RING_SLOT_WORDS + SPOOL_RING_STATE_WORDS)) * 4;
 }
 
+QueueOptions PersistentQueue::options_from(const options::Settings& s) {
+  QueueOptions o;
+  o.capacity = s.queue_slots;
+  o.park_us = s.park_us;
+  o.watchdog_ms = s.watchdog_ms;
+  o.startup_ms = s.startup_ms;
+  o.grace_ms = s.grace_ms;
+  check(o);
+  return o;
+}
+
 void PersistentQueue::check(const QueueOptions& o) {
   if (o.capacity < 2 || o.capacity > kMaxCapacity || (o.capacity & (o.capacity - 1)) != 0) {
     SPOOL_THROW(Errc::invalid_argument, "persistent queue capacity must be a power of two in [2, " +

@@ -296,13 +296,8 @@ void CuDeviceImpl::execute(LaunchMode mode, const backend::ExecRequest& req, bac
 PersistentOptions persistent_options_from_env() {
   const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.queue.capacity = s.queue_slots;
-  o.queue.park_us = s.park_us;
-  o.queue.watchdog_ms = s.watchdog_ms;
-  o.queue.startup_ms = s.startup_ms;
-  o.queue.grace_ms = s.grace_ms;
+  o.queue = backend::PersistentQueue::options_from(s);
   o.blocks = s.persistent_groups;
-  backend::PersistentQueue::check(o.queue);
   return o;
 }
 

@@ -287,14 +287,9 @@ class VkBackend final : public backend::Backend {
 PersistentOptions read_persistent_options() {
   const options::Settings s = options::from_environment();  // range-checked
   PersistentOptions o;
-  o.queue.capacity = s.queue_slots;
-  o.queue.park_us = s.park_us;
-  o.queue.watchdog_ms = s.watchdog_ms;
-  o.queue.startup_ms = s.startup_ms;
-  o.queue.grace_ms = s.grace_ms;
+  o.queue = backend::PersistentQueue::options_from(s);
   o.groups = s.persistent_groups;
   o.workgroup = s.persistent_wg;
-  backend::PersistentQueue::check(o.queue);
   return o;
 }
 

@@ -36,6 +36,7 @@
 
 #include "spool/backend/backend.hpp"
 #include "spool/error.hpp"
+#include "spool/options.hpp"
 
 namespace spool::backend {
 
@@ -97,6 +98,9 @@ class PersistentQueue {
   static std::size_t ring_bytes(std::uint32_t capacity) noexcept;
   // Validates options (power-of-two capacity etc.); throws spool::Error.
   static void check(const QueueOptions& o);
+  // The queue's options from the SPOOL_* settings (slots, park, watchdog,
+  // startup, grace), checked.
+  static QueueOptions options_from(const options::Settings& s);
 
   // The device's execution lock: backends hold it to run launches/recorded.
   std::mutex& mutex() noexcept { return mu_; }
