@@ -78,10 +78,6 @@ Instance::Instance() {
   keep_drivers_loaded();
 }
 
-Instance::Instance(VkInstance borrowed) noexcept : h_(borrowed), owned_(false) {
-  keep_drivers_loaded();  // the application's instance loaded them
-}
-
 Instance::~Instance() {
   if (h_ != VK_NULL_HANDLE && owned_) vkDestroyInstance(h_, nullptr);
 }

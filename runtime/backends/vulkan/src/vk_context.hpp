@@ -27,7 +27,9 @@ class Instance {
   // Throws spool::Error when no Vulkan loader/driver is usable.
   Instance();
   // Wraps an application's instance: never destroyed by Spool.
-  explicit Instance(VkInstance borrowed) noexcept;
+  // The application's instance (spool::vulkan::open_device, which keeps its
+  // drivers loaded in ASan builds).
+  explicit Instance(VkInstance borrowed) noexcept : h_(borrowed), owned_(false) {}
   ~Instance();
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
