@@ -9,7 +9,6 @@
 
 #include "spool/log.hpp"
 #include "spool/policy/speculation.hpp"
-#include "warn.hpp"
 
 namespace spool {
 
@@ -45,8 +44,8 @@ Racer::Racer(std::shared_ptr<autotune::Store> store, autotune::DeviceKey device,
 void Racer::report(const std::exception& e) {
   if (reported_) return;
   reported_ = true;
-  detail::warn(std::string("autotune: ") + e.what() +
-               " (the batch ran as requested; later autotune errors are not shown)");
+  log(LogLevel::warn, std::string("autotune: ") + e.what() +
+                          " (the batch ran as requested; later autotune errors are not shown)");
 }
 
 // Rows of this kernel measured under another driver, API or Spool version or
@@ -68,8 +67,8 @@ void Racer::report_stale(const autotune::KernelKey& k) {
   for (const auto& reason : r.reasons) {
     if (reason.find(" for the launch profile of ") == std::string::npos) why += (why.empty() ? "" : "; ") + reason;
   }
-  detail::warn("autotune store " + store_->path() + ": " + std::to_string(rows) + " stale rows of kernel '" +
-               k.kernel + "' are not used (" + why + "); `spool autotune list` marks them");
+  log(LogLevel::warn, "autotune store " + store_->path() + ": " + std::to_string(rows) + " stale rows of kernel '" +
+                          k.kernel + "' are not used (" + why + "); `spool autotune list` marks them");
 }
 
 // A variant this device cannot build (e.g. too large a workgroup) is skipped.
