@@ -95,6 +95,36 @@ void observe_refill(ClassWindow& w, unsigned cls, std::uint32_t count, bool time
   }
 }
 
+// Passive false sharing: a thread whose first use of a small class is a free
+// is freeing another thread's block, whose cache-line neighbours are likely
+// still in use by other threads. Reusing it for the thread's own next
+// allocation would have two cores writing one line (Hoard's cache-scratch).
+// The first kAsideMax such blocks are held aside instead (every free of the
+// class takes this slow path until then, as every first free does today);
+// the thread's next allocation refills from a batch of its own. Then the
+// thread caches what it frees as usual, so a pure consumer (xmalloc) pays
+// kAsideMax slow frees per class once. Classes above 1 KiB are left alone:
+// their blocks span many lines and share at most the two at their ends.
+constexpr std::uint8_t kAsideMax = 8;
+
+// Returns the held-aside blocks of class cls to the backend.
+void give_aside(ThreadState& ts, unsigned cls) noexcept {
+  if (ts.aside_n[cls] == 0) return;
+  backend_give(cls, ts.aside_head[cls], ts.aside_tail[cls], ts.aside_n[cls]);
+  ts.aside_head[cls] = ts.aside_tail[cls] = nullptr;
+  ts.aside_n[cls] = 0;
+}
+
+// Holds p aside (class never allocated by this thread); true while the
+// thread should keep doing so, false once kAsideMax blocks are held.
+bool hold_aside(ThreadState& ts, unsigned cls, void* p) noexcept {
+  close_block(cls, p);
+  store_next(p, ts.aside_head[cls]);
+  if (ts.aside_n[cls] == 0) ts.aside_tail[cls] = p;
+  ts.aside_head[cls] = p;
+  return ++ts.aside_n[cls] < kAsideMax;
+}
+
 }  // namespace
 
 std::uint32_t effective_refill_count(unsigned cls) noexcept {
@@ -144,9 +174,12 @@ void free_slow(void* p, unsigned cls) noexcept {
   }
   ensure_registered();
   ThreadState& ts = tls_state;
-  if (ts.cap[cls] == 0) {  // first free of this class by this thread: list is empty
+  if (ts.cap[cls] == 0) {  // this thread has not allocated from the class: list is empty
+    const bool aside = class_size(cls) <= kSmallMax;
+    if (aside && hold_aside(ts, cls, p)) return;  // room stays 0: the next free comes here
     ts.cap[cls] = cap_for(cls);
     set_room(cls, static_cast<std::int32_t>(ts.cap[cls]));
+    if (aside) return;  // p is the last block held aside
   } else if (ts.refilled_since_full[cls] && ts.cap_shift[cls] < kMaxCapShift &&
              class_size(cls) < kReleaseFrom && ts.cap[cls] <= (1U << 15)) {
     // At the cap, but the list ran empty since it was last full: the thread
@@ -166,6 +199,7 @@ void free_slow(void* p, unsigned cls) noexcept {
     void* tail = nullptr;
     const std::uint32_t n = detach_chain(cls, ts.cap[cls] > 1 ? ts.cap[cls] / 2 : 1, &head, &tail);
     backend_give(cls, head, tail, n);
+    give_aside(ts, cls);
     bump(ts.ctr[cls].flushes);
     if (w.start != 0) w.flush_slow += cycles() - t0;
   }
@@ -188,6 +222,7 @@ void flush_lists(ThreadState& ts, bool final) noexcept {
       backend_give(cls, head, tail, n);
       bump(ts.ctr[cls].flushes);
     }
+    give_aside(ts, cls);
     set_room(cls, 0);
     ts.cap[cls] = 0;
     ts.cap_shift[cls] = 0;

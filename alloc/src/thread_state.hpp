@@ -50,6 +50,13 @@ struct ThreadState {
   // (classes below 32 KiB only).
   std::uint8_t cap_shift[kClassCount] = {};
   bool refilled_since_full[kClassCount] = {};
+  // Blocks of small classes this thread freed before it ever allocated from
+  // the class: another thread's blocks (refill.cpp, "held aside"). Kept out
+  // of the list so that the thread's own allocations come from a batch of
+  // its own; returned with the list's next flush or at thread exit.
+  void* aside_head[kClassCount] = {};
+  void* aside_tail[kClassCount] = {};
+  std::uint8_t aside_n[kClassCount] = {};
   ClassWindow win[kClassCount] = {};
   ThreadCounters ctr[kClassCount] = {};
 };

@@ -20,7 +20,7 @@ constexpr std::uint64_t kIterations = 1000;
 
 Result cache_scratch(const Params& p) {
   const int threads = p.threads < 1 ? 1 : p.threads;
-  const std::uint64_t reps = scaled(20'000, p.scale);
+  const std::uint64_t reps = scaled(100'000, p.scale);
   std::vector<void*> first(static_cast<std::size_t>(threads));
   for (auto& o : first) o = std::malloc(kObject);
   const auto t0 = Clock::now();
