@@ -106,6 +106,8 @@ void flush_thread_cache() noexcept { detail::flush_all_lists(); }
 
 }  // namespace spool::alloc
 
+// Exported from libspool_malloc.so too, which hides everything else.
+#pragma GCC visibility push(default)
 extern "C" {
 
 void* spool_malloc(size_t size) { return spool::alloc::detail::alloc_fast<false>(size); }
@@ -150,3 +152,4 @@ void* spool_aligned_alloc(size_t alignment, size_t size) {
 size_t spool_malloc_usable_size(const void* p) { return spool::alloc::usable_size(p); }
 
 }  // extern "C"
+#pragma GCC visibility pop
