@@ -20,7 +20,7 @@
 namespace spool::alloc::detail {
 namespace {
 
-constexpr unsigned kDepotChains = 64;
+constexpr unsigned kDepotChains = 256;
 
 struct DepotChain {
   void* head;
@@ -141,12 +141,11 @@ Chain backend_take(unsigned cls, std::uint32_t want) noexcept {
   return carve(d, cls, want);
 }
 
-void backend_give(unsigned cls, void* head, void* tail, std::uint32_t n) noexcept {
-  if (n == 0) return;
-  ClassDepot& d = g_depots[cls];
-  const bool rel = releasable(cls);
-  const std::uint64_t now = rel ? now_ms() : 0;
-  SpinGuard g(d.lock);
+namespace {
+
+// Puts one chain on the depot (lock held).
+void give_locked(ClassDepot& d, unsigned cls, void* head, void* tail, std::uint32_t n,
+                 bool rel, std::uint64_t now) noexcept {
   DepotChain c{head, tail, n, true, now};
   if (rel) retention_add(std::size_t{n} * class_size(cls));
   if (d.nchains == kDepotChains) {
@@ -167,10 +166,28 @@ void backend_give(unsigned cls, void* head, void* tail, std::uint32_t n) noexcep
     d.chains[d.nchains++] = c;
   }
   add(d.depot, n);
+}
+
+}  // namespace
+
+void backend_give_pieces(unsigned cls, const Piece* pieces, unsigned k) noexcept {
+  if (k == 0) return;
+  ClassDepot& d = g_depots[cls];
+  const bool rel = releasable(cls);
+  const std::uint64_t now = rel ? now_ms() : 0;
+  SpinGuard g(d.lock);
+  for (unsigned i = 0; i < k; ++i) {
+    if (pieces[i].n != 0) give_locked(d, cls, pieces[i].head, pieces[i].tail, pieces[i].n, rel, now);
+  }
   if (rel) {
     enforce_retention(d, cls, now);
     if (retention_over()) enforce_budget_elsewhere(cls);
   }
+}
+
+void backend_give(unsigned cls, void* head, void* tail, std::uint32_t n) noexcept {
+  const Piece p{head, tail, n};
+  backend_give_pieces(cls, &p, 1);
 }
 
 void backend_idle_release() noexcept {

@@ -24,6 +24,14 @@ inline constexpr std::size_t kReleaseFrom = 32 * 1024;
 Chain backend_take(unsigned cls, std::uint32_t want) noexcept;
 // Gives back n blocks head..tail of class cls (tail's next is overwritten).
 void backend_give(unsigned cls, void* head, void* tail, std::uint32_t n) noexcept;
+// Gives back k chains at once (one lock), each its own depot entry, so that
+// a refill can take one whole instead of walking a long chain to split it.
+struct Piece {
+  void* head;
+  void* tail;
+  std::uint32_t n;
+};
+void backend_give_pieces(unsigned cls, const Piece* pieces, unsigned k) noexcept;
 // Releases what the retention rules say is due (decayed medium chains, old
 // cached large mappings) without waiting for any lock held elsewhere. Called
 // by the background thread when the process is idle.

@@ -125,6 +125,31 @@ bool hold_aside(ThreadState& ts, unsigned cls, void* p) noexcept {
   return ++ts.aside_n[cls] < kAsideMax;
 }
 
+// Returns up to n blocks from the front of the list to the backend, cut into
+// pieces of the refill count while walking to the last of them (the walk is
+// needed to find it anyway), so that the next refill of any thread takes a
+// piece whole: O(1) under the depot lock instead of a walk over blocks that
+// are cold in its cache. At most kMaxPieces pieces; the last takes the rest.
+constexpr unsigned kMaxPieces = 64;
+std::uint32_t return_blocks(const ThreadState& ts, unsigned cls, std::uint32_t n) noexcept {
+  std::uint32_t piece = effective_refill_count(cls);
+  if (ts.cap[cls] != 0 && piece > ts.cap[cls]) piece = ts.cap[cls];
+  Piece pieces[kMaxPieces];
+  unsigned k = 0;
+  std::uint32_t total = 0;
+  while (k < kMaxPieces && total < n) {
+    const std::uint32_t left = n - total;
+    const std::uint32_t want = k + 1 == kMaxPieces || left < piece ? left : piece;
+    Piece& pc = pieces[k];
+    pc.n = detach_chain(cls, want, &pc.head, &pc.tail);
+    if (pc.n == 0) break;
+    total += pc.n;
+    ++k;
+  }
+  backend_give_pieces(cls, pieces, k);
+  return total;
+}
+
 }  // namespace
 
 std::uint32_t effective_refill_count(unsigned cls) noexcept {
@@ -195,10 +220,7 @@ void free_slow(void* p, unsigned cls) noexcept {
     ts.refilled_since_full[cls] = false;
     ClassWindow& w = ts.win[cls];
     const std::uint64_t t0 = w.start != 0 ? cycles() : 0;
-    void* head = nullptr;
-    void* tail = nullptr;
-    const std::uint32_t n = detach_chain(cls, ts.cap[cls] > 1 ? ts.cap[cls] / 2 : 1, &head, &tail);
-    backend_give(cls, head, tail, n);
+    return_blocks(ts, cls, ts.cap[cls] > 1 ? ts.cap[cls] / 2 : 1);
     give_aside(ts, cls);
     bump(ts.ctr[cls].flushes);
     if (w.start != 0) w.flush_slow += cycles() - t0;
@@ -215,13 +237,8 @@ void flush_lists(ThreadState& ts, bool final) noexcept {
   for (unsigned cls = 0; cls < kClassCount; ++cls) {
     ClassWindow& w = ts.win[cls];
     const std::uint64_t t0 = w.start != 0 ? cycles() : 0;
-    void* head = nullptr;
-    void* tail = nullptr;
-    const std::uint32_t n = detach_chain(cls, 0xFFFF'FFFFU, &head, &tail);
-    if (n != 0) {
-      backend_give(cls, head, tail, n);
-      bump(ts.ctr[cls].flushes);
-    }
+    const std::uint32_t n = return_blocks(ts, cls, 0xFFFF'FFFFU);
+    if (n != 0) bump(ts.ctr[cls].flushes);
     give_aside(ts, cls);
     set_room(cls, 0);
     ts.cap[cls] = 0;
