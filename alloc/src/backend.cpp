@@ -116,29 +116,43 @@ Chain carve(ClassDepot& d, unsigned cls, std::uint32_t want) noexcept {
   return {first, n};
 }
 
+// Takes chain c off the depot's books (lock held).
+void took(ClassDepot& d, unsigned cls, const DepotChain& c) noexcept {
+  add(d.depot, -static_cast<std::int64_t>(c.n));
+  if (c.hot && releasable(cls)) retention_sub(std::size_t{c.n} * class_size(cls));
+}
+
 }  // namespace
 
 Chain backend_take(unsigned cls, std::uint32_t want) noexcept {
   ClassDepot& d = g_depots[cls];
   if (want == 0) want = 1;
   SpinGuard g(d.lock);
-  if (d.nchains > 0) {
-    DepotChain c = d.chains[--d.nchains];
-    if (c.n > want + want / 2) {  // too long: split off `want` blocks
-      void* t = c.head;
-      for (std::uint32_t i = 1; i < want; ++i) t = load_next(t);
-      void* rest = load_next(t);
-      store_next(t, nullptr);
-      d.chains[d.nchains++] = DepotChain{rest, c.tail, c.n - want, c.hot, c.stamp_ms};
-      c.n = want;
-    } else {
-      store_next(c.tail, nullptr);
-    }
-    add(d.depot, -static_cast<std::int64_t>(c.n));
-    if (c.hot && releasable(cls)) retention_sub(std::size_t{c.n} * class_size(cls));
+  if (d.nchains == 0) return carve(d, cls, want);
+  DepotChain c = d.chains[--d.nchains];
+  if (c.n > want + want / 2) {  // too long: split off `want` blocks
+    void* t = c.head;
+    for (std::uint32_t i = 1; i < want; ++i) t = load_next(t);
+    void* rest = load_next(t);
+    store_next(t, nullptr);
+    d.chains[d.nchains++] = DepotChain{rest, c.tail, c.n - want, c.hot, c.stamp_ms};
+    c.n = want;
+    took(d, cls, c);
     return {c.head, c.n};
   }
-  return carve(d, cls, want);
+  // Whole; then more whole chains (a flush's pieces) while they fit in want.
+  took(d, cls, c);
+  Chain out{c.head, c.n};
+  void* tail = c.tail;
+  while (d.nchains > 0 && out.n + d.chains[d.nchains - 1].n <= want) {
+    const DepotChain& more = d.chains[--d.nchains];
+    took(d, cls, more);
+    store_next(tail, more.head);
+    tail = more.tail;
+    out.n += more.n;
+  }
+  store_next(tail, nullptr);
+  return out;
 }
 
 namespace {

@@ -164,17 +164,26 @@ void* refill_and_alloc(unsigned cls) noexcept {
   ensure_registered();
   ThreadState& ts = tls_state;
   ClassWindow& w = ts.win[cls];
-  const ObserveLevel level = learning() ? learner_observes(cls) : kObserveNone;
+  // A list whose cap has doubled cycles through whole batches (allocate
+  // many, free many): its refills take as many blocks more (the depot holds
+  // them as pieces of the refill count, gathered whole, see backend_take).
+  // The learner does not watch such a list: the count it would judge is not
+  // the count in force.
+  const unsigned shift = ts.cap_shift[cls];
+  const ObserveLevel level = learning() && shift == 0 ? learner_observes(cls) : kObserveNone;
   const bool watch = level != kObserveNone && (w.start != 0 || level == kObserveAll || !sparse_skip());
   const bool timed = watch && timed_refill(w);
   const std::uint64_t t0 = timed ? cycles() : 0;
   bump(ts.ctr[cls].misses);
   if (ts.cap[cls] == 0) ts.cap[cls] = cap_for(cls);
   const std::uint32_t count = effective_refill_count(cls);
-  const Chain c = backend_take(cls, count < ts.cap[cls] ? count : ts.cap[cls]);
+  const std::uint32_t cap = ts.cap[cls];
+  std::uint32_t want = count << shift;
+  if (shift != 0 && want > cap / 2) want = cap / 2 > count ? cap / 2 : count;
+  const Chain c = backend_take(cls, want < cap ? want : cap);
   if (c.n == 0) return nullptr;
   void* first = c.head;
-  set_room(cls, static_cast<std::int32_t>(ts.cap[cls]));
+  set_room(cls, static_cast<std::int32_t>(cap));
   install_chain(cls, load_next(first), c.n - 1);
   bump(ts.ctr[cls].refills);
   bump(ts.ctr[cls].refilled_blocks, c.n);

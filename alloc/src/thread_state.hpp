@@ -32,7 +32,7 @@ struct ThreadCounters {
   std::atomic<std::uint64_t> flushes{0};
 };
 
-inline constexpr std::uint8_t kMaxCapShift = 3;  // caps grow to 8x SPOOL_ALLOC_CACHE_KIB at most
+inline constexpr std::uint8_t kMaxCapShift = 5;  // caps grow to 32x SPOOL_ALLOC_CACHE_KIB at most
 
 inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
