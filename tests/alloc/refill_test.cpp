@@ -289,4 +289,34 @@ TEST_F(Refill, PureConsumerCachesFreesAfterTheFirstFewHeldAside) {
   EXPECT_EQ(cached, 40u - 8u);
 }
 
+// A list that cycles through whole batches (its cap has doubled) refills
+// more than the count at a time: whole depot chains of the count, gathered.
+TEST_F(Refill, ACyclingListRefillsSeveralCountsAtATime) {
+  ScopedOption cache(Option::cache_kib, 1);  // cap 16 blocks of 64 B, up to 32x
+  ScopedOption fixed(Option::refill, 4);
+  spool::alloc::flush_thread_cache();
+  const unsigned cls = spool::alloc::class_of(64);
+  std::vector<void*> v(600);
+  const auto cycle = [&v] {
+    for (auto& p : v) p = spool::alloc::allocate(64);
+    for (void* p : v) spool::alloc::deallocate(p);
+  };
+  for (int i = 0; i < 4; ++i) cycle();  // the cap doubles once per cycle
+  const auto before = d::refill_counters(cls);
+  cycle();
+  const auto after = d::refill_counters(cls);
+  const std::uint64_t refills = after.refills - before.refills;
+  ASSERT_GT(refills, 0u);
+  EXPECT_GE((after.refilled_blocks - before.refilled_blocks) / refills, 16u);
+  // Without the cycling (a list that never ran empty and full in turn)
+  // refills stay at the count.
+  std::thread([cls] {
+    const auto b = d::refill_counters(cls);
+    void* p = spool::alloc::allocate(64);
+    const auto a = d::refill_counters(cls);
+    EXPECT_EQ(a.refilled_blocks - b.refilled_blocks, 4u);
+    spool::alloc::deallocate(p);
+  }).join();
+}
+
 }  // namespace
