@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 namespace spool::cli {
 
@@ -27,6 +28,21 @@ std::string mismatch(const char* what, std::uint64_t at, double got, double want
 
 float pattern(std::uint64_t i) { return static_cast<float>(i % 7) - 3.0f; }
 
+// The check of a kernel whose item k writes slice k (g floats) of `out`:
+// element j of every slice must be want(j), within tol (NaN never passes).
+std::function<std::string()> slices_match(const Buffer& out, const char* name, std::uint64_t n,
+                                          std::uint64_t g, std::function<float(std::uint64_t)> want,
+                                          float tol) {
+  return [out, name, n, g, want = std::move(want), tol] {
+    const auto v = out.as<float>();
+    for (std::uint64_t i = 0; i < n * g; ++i) {
+      const float w = want(i % g);
+      if (!(std::fabs(v[i] - w) <= tol)) return mismatch(name, i, v[i], w);
+    }
+    return std::string();
+  };
+}
+
 }  // namespace
 
 std::vector<std::string> smoke_kernels() {
@@ -51,14 +67,7 @@ SmokeBatch smoke_batch(Device& dev, const std::string& kernel, std::uint32_t ite
       s.batch.add(grid, {arg(x), arg(y, k * g * 4), arg(2.0f), arg(grid)});
     }
     s.what = "item k: y_k = 2 x + y_k on its own slice of y";
-    s.check = [y, n, g] {
-      const auto v = y.as<float>();
-      for (std::uint64_t i = 0; i < n * g; ++i) {
-        const float want = 2.0f * pattern(i % g);
-        if (v[i] != want) return mismatch("y", i, v[i], want);
-      }
-      return std::string();
-    };
+    s.check = slices_match(y, "y", n, g, [](std::uint64_t j) { return 2.0f * pattern(j); }, 0.0f);
   } else if (kernel == "reduce_step") {
     // Item k: out_k[i] = in[2i] + in[2i+1] over n = 2 grid values.
     s.buffers.push_back(floats(dev, 2 * g, pattern));
@@ -69,15 +78,8 @@ SmokeBatch smoke_batch(Device& dev, const std::string& kernel, std::uint32_t ite
       s.batch.add(grid, {arg(in), arg(out, k * g * 4), arg(2 * grid)});
     }
     s.what = "item k: out_k[i] = in[2i] + in[2i+1]";
-    s.check = [out, n, g] {
-      const auto v = out.as<float>();
-      for (std::uint64_t i = 0; i < n * g; ++i) {
-        const std::uint64_t j = i % g;
-        const float want = pattern(2 * j) + pattern(2 * j + 1);
-        if (v[i] != want) return mismatch("out", i, v[i], want);
-      }
-      return std::string();
-    };
+    s.check = slices_match(
+        out, "out", n, g, [](std::uint64_t j) { return pattern(2 * j) + pattern(2 * j + 1); }, 0.0f);
   } else if (kernel == "stencil_step") {
     // Item k: one Jacobi step (alpha 0.25) from the shared src into dst_k.
     s.buffers.push_back(floats(dev, g, pattern));
@@ -88,18 +90,11 @@ SmokeBatch smoke_batch(Device& dev, const std::string& kernel, std::uint32_t ite
       s.batch.add(grid, {arg(src), arg(dst, k * g * 4), arg(0.25f), arg(grid)});
     }
     s.what = "item k: dst_k = one heat-diffusion step of src";
-    s.check = [dst, n, g] {
-      const auto v = dst.as<float>();
-      for (std::uint64_t i = 0; i < n * g; ++i) {
-        const std::uint64_t j = i % g;
-        float want = pattern(j);
-        if (j != 0 && j + 1 < g) {
-          want = pattern(j) + 0.25f * (pattern(j - 1) - 2.0f * pattern(j) + pattern(j + 1));
-        }
-        if (std::fabs(v[i] - want) > 1e-5f) return mismatch("dst", i, v[i], want);
-      }
-      return std::string();
+    const auto step = [g](std::uint64_t j) {
+      if (j == 0 || j + 1 >= g) return pattern(j);  // boundary cells keep their value
+      return pattern(j) + 0.25f * (pattern(j - 1) - 2.0f * pattern(j) + pattern(j + 1));
     };
+    s.check = slices_match(dst, "dst", n, g, step, 1e-5f);
   } else if (kernel == "tally") {
     // Item k bumps its own counters k*grid .. k*grid + grid - 1 once.
     s.buffers.push_back(uints(dev, n * g));
