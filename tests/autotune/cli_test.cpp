@@ -22,6 +22,7 @@ using namespace spool::autotune;
 using spool::autotune::test::lavapipe;
 using spool::autotune::test::read_bytes;
 using spool::autotune::test::saxpy;
+using spool::autotune::test::aside_files;
 using spool::autotune::test::TempDir;
 using spool::autotune::test::write_bytes;
 
@@ -251,11 +252,7 @@ TEST_F(Cli, WritingCommandsMoveACorruptStoreAsideSayingWhere) {
   EXPECT_EQ(r.rc, 1) << r.output;
   EXPECT_NE(r.output.find("moved aside to '" + bad + ".corrupt-"), std::string::npos) << r.output;
   bool kept = false;
-  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-    if (e.path().filename().string().rfind("corrupt.sqlite.corrupt-", 0) == 0) {
-      kept = read_bytes(e.path().string()) == garbage;
-    }
-  }
+  for (const auto& f : aside_files(dir_, "corrupt.sqlite")) kept = read_bytes(f.string()) == garbage;
   EXPECT_TRUE(kept);
 }
 
@@ -482,11 +479,7 @@ TEST_F(Cli, FailsSayingWhereTheFileWentWhenImportingIntoACorruptStore) {
   EXPECT_EQ(r.rc, 1) << r.output;
   EXPECT_NE(r.output.find("moved aside to '" + bad + ".corrupt-"), std::string::npos) << r.output;
   bool kept = false;
-  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-    if (e.path().filename().string().rfind("corrupt.sqlite.corrupt-", 0) == 0) {
-      kept = read_bytes(e.path().string()) == garbage;
-    }
-  }
+  for (const auto& f : aside_files(dir_, "corrupt.sqlite")) kept = read_bytes(f.string()) == garbage;
   EXPECT_TRUE(kept);
 }
 

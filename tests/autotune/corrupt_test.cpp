@@ -19,20 +19,9 @@ using namespace spool::autotune;
 using spool::autotune::test::lavapipe;
 using spool::autotune::test::read_bytes;
 using spool::autotune::test::saxpy;
+using spool::autotune::test::aside_files;
 using spool::autotune::test::TempDir;
 using spool::autotune::test::write_bytes;
-
-std::vector<fs::path> aside_files(const TempDir& dir, const std::string& name) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(dir.path())) {
-    const std::string f = e.path().filename().string();
-    if (f.rfind(name + ".corrupt-", 0) == 0 && f.find("-wal") == std::string::npos &&
-        f.find("-shm") == std::string::npos) {
-      out.push_back(e.path());
-    }
-  }
-  return out;
-}
 
 void expect_works_in_memory(Store& s) {
   EXPECT_TRUE(s.in_memory());

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "spool/autotune/store.hpp"
 
@@ -45,6 +46,20 @@ inline std::string read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << bytes;
+}
+
+// The copies of store `name` in dir that the store moved aside as corrupt
+// (`<name>.corrupt-<time>`), without their -wal / -shm companions.
+inline std::vector<std::filesystem::path> aside_files(const TempDir& dir, const std::string& name) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string f = e.path().filename().string();
+    if (f.rfind(name + ".corrupt-", 0) == 0 && f.find("-wal") == std::string::npos &&
+        f.find("-shm") == std::string::npos) {
+      out.push_back(e.path());
+    }
+  }
+  return out;
 }
 
 inline DeviceKey lavapipe(std::string driver = "23.2.1", std::string api = "1.3.255") {
