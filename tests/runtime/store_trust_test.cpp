@@ -16,8 +16,12 @@
 
 #include "spool/autotune/store.hpp"
 #include "spool/spool.hpp"
+#include "store_key.hpp"
+
 
 namespace {
+
+using spool::test::key_of;
 
 namespace fs = std::filesystem;
 constexpr std::uint32_t kItems = 16, kGrid = 256;
@@ -46,11 +50,6 @@ std::shared_ptr<spool::Device> open(const std::string& db, const std::string& mo
   auto rt = spool::make_runtime(o);
   if (rt.devices().empty()) return nullptr;
   return rt.open_default();
-}
-
-spool::autotune::DeviceKey key_of(const spool::Device& d) {
-  const auto& i = d.info();
-  return {spool::to_string(i.backend), i.uuid, i.name, i.driver_version, i.api_version};
 }
 
 spool::Verdict run_saxpy(spool::Device& d) {
