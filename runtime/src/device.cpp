@@ -6,13 +6,12 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <mutex>
-#include <set>
 #include <vector>
 
 #include "spool/options.hpp"
 #include "placement.hpp"
 #include "racer.hpp"
+#include "report_once.hpp"
 #include "spool/backend/calibration.hpp"
 #include "spool/autotune/store.hpp"
 #include "spool/error.hpp"
@@ -87,12 +86,7 @@ std::shared_ptr<autotune::Store> open_store(const options::Settings& s, Autotune
 
 // Stale launch profiles of this device: reported once per process and device.
 void report_stale_profiles(autotune::Store& store, const autotune::DeviceKey& d) {
-  static std::mutex mu;
-  static std::set<std::string> reported;
-  {
-    std::lock_guard lk(mu);
-    if (!reported.insert(store.path() + "|" + d.backend + "|" + d.uuid + "|" + d.name).second) return;
-  }
+  if (!detail::first_report("profiles|" + store.path() + "|" + d.backend + "|" + d.uuid + "|" + d.name)) return;
   const autotune::StaleReport r = store.stale(d, autotune::KernelKey{});
   if (r.stale_profiles == 0) return;
   std::string why;

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
-#include <set>
 #include <string>
 
+#include "report_once.hpp"
 #include "spool/log.hpp"
 #include "spool/policy/speculation.hpp"
 
@@ -51,13 +51,9 @@ void Racer::report(const std::exception& e) {
 // Rows of this kernel measured under another driver, API or Spool version or
 // another source hash: never used; reported once per process and kernel key.
 void Racer::report_stale(const autotune::KernelKey& k) {
-  static std::mutex mu;
-  static std::set<std::string> reported;
-  {
-    std::lock_guard lk(mu);
-    const std::string id = store_->path() + "|" + device_.backend + "|" + device_.uuid + "|" + device_.name + "|" +
-                           k.kernel + "|" + k.source_hash;
-    if (!reported.insert(id).second) return;
+  if (!detail::first_report("kernel|" + store_->path() + "|" + device_.backend + "|" + device_.uuid + "|" +
+                            device_.name + "|" + k.kernel + "|" + k.source_hash)) {
+    return;
   }
   const autotune::StaleReport r = store_->stale(device_, k);
   const std::uint64_t rows = r.stale_observations + r.stale_winners + r.stale_rejections;
