@@ -107,14 +107,6 @@ void observe_refill(ClassWindow& w, unsigned cls, std::uint32_t count, bool time
 // their blocks span many lines and share at most the two at their ends.
 constexpr std::uint8_t kAsideMax = 8;
 
-// Returns the held-aside blocks of class cls to the backend.
-void give_aside(ThreadState& ts, unsigned cls) noexcept {
-  if (ts.aside_n[cls] == 0) return;
-  backend_give(cls, ts.aside_head[cls], ts.aside_tail[cls], ts.aside_n[cls]);
-  ts.aside_head[cls] = ts.aside_tail[cls] = nullptr;
-  ts.aside_n[cls] = 0;
-}
-
 // Holds p aside (class never allocated by this thread); true while the
 // thread should keep doing so, false once kAsideMax blocks are held.
 bool hold_aside(ThreadState& ts, unsigned cls, void* p) noexcept {
@@ -130,11 +122,13 @@ bool hold_aside(ThreadState& ts, unsigned cls, void* p) noexcept {
 // needed to find it anyway), so that the next refill of any thread takes a
 // piece whole: O(1) under the depot lock instead of a walk over blocks that
 // are cold in its cache. At most kMaxPieces pieces; the last takes the rest.
+// The blocks held aside go back in the same call (one more piece, one lock).
+// Returns how many blocks left the list.
 constexpr unsigned kMaxPieces = 64;
-std::uint32_t return_blocks(const ThreadState& ts, unsigned cls, std::uint32_t n) noexcept {
+std::uint32_t return_blocks(ThreadState& ts, unsigned cls, std::uint32_t n) noexcept {
   std::uint32_t piece = effective_refill_count(cls);
   if (ts.cap[cls] != 0 && piece > ts.cap[cls]) piece = ts.cap[cls];
-  Piece pieces[kMaxPieces];
+  Piece pieces[kMaxPieces + 1];
   unsigned k = 0;
   std::uint32_t total = 0;
   while (k < kMaxPieces && total < n) {
@@ -145,6 +139,11 @@ std::uint32_t return_blocks(const ThreadState& ts, unsigned cls, std::uint32_t n
     if (pc.n == 0) break;
     total += pc.n;
     ++k;
+  }
+  if (ts.aside_n[cls] != 0) {
+    pieces[k++] = Piece{ts.aside_head[cls], ts.aside_tail[cls], ts.aside_n[cls]};
+    ts.aside_head[cls] = ts.aside_tail[cls] = nullptr;
+    ts.aside_n[cls] = 0;
   }
   backend_give_pieces(cls, pieces, k);
   return total;
@@ -230,7 +229,6 @@ void free_slow(void* p, unsigned cls) noexcept {
     ClassWindow& w = ts.win[cls];
     const std::uint64_t t0 = w.start != 0 ? cycles() : 0;
     return_blocks(ts, cls, ts.cap[cls] > 1 ? ts.cap[cls] / 2 : 1);
-    give_aside(ts, cls);
     bump(ts.ctr[cls].flushes);
     if (w.start != 0) w.flush_slow += cycles() - t0;
   }
@@ -248,7 +246,6 @@ void flush_lists(ThreadState& ts, bool final) noexcept {
     const std::uint64_t t0 = w.start != 0 ? cycles() : 0;
     const std::uint32_t n = return_blocks(ts, cls, 0xFFFF'FFFFU);
     if (n != 0) bump(ts.ctr[cls].flushes);
-    give_aside(ts, cls);
     set_room(cls, 0);
     ts.cap[cls] = 0;
     ts.cap_shift[cls] = 0;
