@@ -94,8 +94,10 @@ void consume(const RefillEvent& e) noexcept {
   }
   if (l.s.arms_used < 2) return;  // one feasible count: nothing to learn
   const std::uint64_t per_us = window_cycles() / 1000;
-  const pol::RefillWindow w{e.slow_cycles, e.window_cycles, e.count,    e.refills,
-                            e.unused,      block,           max_batch_bytes(), per_us == 0 ? 1 : per_us};
+  const pol::RefillWindow w{e.slow_cycles, e.window_cycles, e.count,
+                            e.refills,     e.unused,        block,
+                            max_batch_bytes(), per_us == 0 ? 1 : per_us, e.blocks,
+                            e.thread_refills};
   const pol::RefillDecision d =
       pol::observe(l.s, pol::arm_for_count(e.count), pol::window_reward_q16(w),
                    pol::window_busy_q16(w), now_ms(), kConfig);

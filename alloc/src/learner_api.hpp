@@ -17,7 +17,8 @@ struct RefillEvent {
   std::uint16_t count = 0;           // refill count in force during the window
   std::uint16_t refills = 0;         // refills in the window
   std::uint16_t unused = 0;          // final windows: blocks flushed unused at exit
-  std::uint32_t reserved = 0;
+  std::uint16_t thread_refills = 0;  // the thread's refills of every class in the window
+  std::uint32_t blocks = 0;          // blocks the window's refills handed out
   std::uint64_t slow_cycles = 0;     // cycles the thread spent in Box 2 for the class
   std::uint64_t window_cycles = 0;   // length of the window in cycles
 };

@@ -49,6 +49,11 @@ char* map_aligned(std::size_t length) noexcept {
   return reinterpret_cast<char*>(base);
 }
 
+void* map_pages(std::size_t length) noexcept {
+  void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 void unmap(void* p, std::size_t length) noexcept { munmap(p, length); }
 
 void release(void* p, std::size_t length) noexcept {

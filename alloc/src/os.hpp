@@ -18,6 +18,8 @@
 namespace spool::alloc::detail {
 
 char* map_aligned(std::size_t length) noexcept;
+// length bytes of fresh zero memory, page aligned (the backend's own tables).
+void* map_pages(std::size_t length) noexcept;
 void unmap(void* p, std::size_t length) noexcept;
 void release(void* p, std::size_t length) noexcept;
 std::size_t page_size() noexcept;

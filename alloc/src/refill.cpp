@@ -46,14 +46,18 @@ std::uint64_t window_slow(const ClassWindow& w) noexcept {
 }
 
 // Closes window w of class cls at `end` into an event.
-void close_window(unsigned cls, ClassWindow& w, std::uint64_t end, std::uint8_t flags,
-                  std::uint32_t unused) noexcept {
+void close_window(const ThreadState& ts, unsigned cls, ClassWindow& w, std::uint64_t end,
+                  std::uint8_t flags, std::uint32_t unused) noexcept {
   RefillEvent ev{};
   ev.cls = static_cast<std::uint8_t>(cls);
   ev.flags = flags;
   ev.count = w.count;
   ev.refills = w.refills;
   ev.unused = static_cast<std::uint16_t>(unused < 0xFFFF ? unused : 0xFFFF);
+  ev.blocks = w.blocks;
+  // A window closed by a refill does not count that refill (it opens the next).
+  const std::uint64_t all = ts.refills - w.thread_refills - (flags & kEventFinal ? 0 : 1);
+  ev.thread_refills = static_cast<std::uint16_t>(all < 0xFFFF ? all : 0xFFFF);
   ev.slow_cycles = window_slow(w);
   ev.window_cycles = end - w.start;
   push_event(ev);
@@ -74,21 +78,24 @@ bool sparse_skip() noexcept {
 }
 
 // After a refill of `count`; t0..t1 its cycles when it was timed.
-void observe_refill(ClassWindow& w, unsigned cls, std::uint32_t count, bool timed,
+void observe_refill(const ThreadState& ts, ClassWindow& w, unsigned cls, std::uint32_t count,
+                    std::uint32_t got, bool timed,
                     ObserveLevel level, std::uint64_t t0, std::uint64_t t1) noexcept {
   if (w.start != 0) {
     if (w.count != count) {
       w.start = 0;  // the published count changed: a mixed window says nothing
     } else if (timed && t0 - w.start >= window_cycles() && w.refills >= 2) {
-      close_window(cls, w, t0, 0, 0);
+      close_window(ts, cls, w, t0, 0, 0);
       if (level != kObserveAll && sparse_skip()) return;  // the next opening is sampled too
     }
   }
   if (w.start == 0) {
     if (!timed) return;  // opens at the next refill, which is timed
-    w = ClassWindow{t0, 0, 0, 0, 0, static_cast<std::uint16_t>(count < 0xFFFF ? count : 0xFFFF)};
+    w = ClassWindow{t0, 0, 0, 0, 0, static_cast<std::uint16_t>(count < 0xFFFF ? count : 0xFFFF), 0,
+                    ts.refills - 1};  // counting this refill
   }
   if (w.refills < 0xFFFF) ++w.refills;
+  w.blocks += got;
   if (timed && w.timed < 0xFFFF) {
     ++w.timed;
     w.timed_slow += t1 - t0;
@@ -149,14 +156,37 @@ std::uint32_t return_blocks(ThreadState& ts, unsigned cls, std::uint32_t n) noex
   return total;
 }
 
+std::uint32_t clamp_to_batch(unsigned cls, std::size_t want) noexcept {
+  const long kib = option(Option::max_batch_kib);
+  const std::size_t max_bytes = static_cast<std::size_t>(kib > 0 ? kib : 1) * 1024;
+  return clamp_u32(want, 1, max_bytes / class_size(cls) > 0 ? max_bytes / class_size(cls) : 1);
+}
+
+// Slow start (as tcmalloc grows a thread's lists): when the learner has
+// published a count above the fixed one, a thread's first refill of the
+// class still takes the fixed count and each later refill twice the one
+// before, up to the published count. A short-lived thread, which needs a
+// handful of blocks per class, then carves and abandons no more than it
+// would under the fixed count, whatever the learner chose for the threads
+// that refill all the time; those reach the learned count within a few
+// refills. A count the user fixed (SPOOL_ALLOC_REFILL) is used as it is.
+std::uint32_t ramped_count(ThreadState& ts, unsigned cls, std::uint32_t target) noexcept {
+  const std::uint32_t base = option(Option::refill) > 0 ? target : clamp_to_batch(cls, default_refill_count(cls));
+  if (target <= base) {
+    ts.ramp[cls] = 0;
+    return target;
+  }
+  const std::uint32_t r = ts.ramp[cls];
+  const std::uint32_t next = r < base ? base : (r >= target / 2 ? target : r * 2);
+  ts.ramp[cls] = static_cast<std::uint16_t>(next);
+  return next;
+}
+
 }  // namespace
 
 std::uint32_t effective_refill_count(unsigned cls) noexcept {
   const long fixed = option(Option::refill);
-  const std::uint32_t want = fixed > 0 ? static_cast<std::uint32_t>(fixed) : refill_count(cls);
-  const long kib = option(Option::max_batch_kib);
-  const std::size_t max_bytes = static_cast<std::size_t>(kib > 0 ? kib : 1) * 1024;
-  return clamp_u32(want, 1, max_bytes / class_size(cls) > 0 ? max_bytes / class_size(cls) : 1);
+  return clamp_to_batch(cls, fixed > 0 ? static_cast<std::size_t>(fixed) : refill_count(cls));
 }
 
 void* refill_and_alloc(unsigned cls) noexcept {
@@ -168,14 +198,17 @@ void* refill_and_alloc(unsigned cls) noexcept {
   // them as pieces of the refill count, gathered whole, see backend_take).
   // The learner does not watch such a list: the count it would judge is not
   // the count in force.
+  // Nor does it watch a thread still ramping up to the published count
+  // (slow start): such a window would measure the ramp, not the count.
+  const std::uint32_t target = effective_refill_count(cls);
+  const std::uint32_t count = ramped_count(ts, cls, target);
   const unsigned shift = ts.cap_shift[cls];
-  const ObserveLevel level = learning() && shift == 0 ? learner_observes(cls) : kObserveNone;
+  const ObserveLevel level = learning() && shift == 0 && count == target ? learner_observes(cls) : kObserveNone;
   const bool watch = level != kObserveNone && (w.start != 0 || level == kObserveAll || !sparse_skip());
   const bool timed = watch && timed_refill(w);
   const std::uint64_t t0 = timed ? cycles() : 0;
   bump(ts.ctr[cls].misses);
   if (ts.cap[cls] == 0) ts.cap[cls] = cap_for(cls);
-  const std::uint32_t count = effective_refill_count(cls);
   const std::uint32_t cap = ts.cap[cls];
   std::uint32_t want = count << shift;
   if (shift != 0 && want > cap / 2) want = cap / 2 > count ? cap / 2 : count;
@@ -185,10 +218,11 @@ void* refill_and_alloc(unsigned cls) noexcept {
   set_room(cls, static_cast<std::int32_t>(cap));
   install_chain(cls, load_next(first), c.n - 1);
   bump(ts.ctr[cls].refills);
+  ++ts.refills;
   bump(ts.ctr[cls].refilled_blocks, c.n);
   ts.refilled_since_full[cls] = true;
   if (watch) {
-    observe_refill(w, cls, count, timed, level, t0, timed ? cycles() : 0);
+    observe_refill(ts, w, cls, count, c.n, timed, level, t0, timed ? cycles() : 0);
     learner_maybe_start();  // no lock held here
   } else {
     w.start = 0;  // the learner does not watch this class (now)
@@ -237,9 +271,23 @@ void free_slow(void* p, unsigned cls) noexcept {
   set_room(cls, room(cls) - 1);
 }
 
+// Whether the window a thread's exit closes is worth reporting: only if its
+// refills handed out at least kMinFinalBatches fixed-count batches. A thread
+// that needs fewer blocks of a class in its whole life spends it creating
+// itself and touching fresh memory, not refilling; its window measures that
+// noise, whatever the count (under slow start its first refill takes the
+// fixed count anyway). Such windows used to outnumber all others wherever
+// threads churn and steered every class towards the smallest counts. The
+// threshold is in blocks, not refills, so that it drops the same threads
+// whatever count is in force.
+constexpr std::uint32_t kMinFinalBatches = 4;
+bool reportable_final(unsigned cls, const ClassWindow& w) noexcept {
+  return w.blocks >= kMinFinalBatches * clamp_to_batch(cls, default_refill_count(cls));
+}
+
 // Gives the whole list of every class back to the backend. At thread exit
-// every open window is closed with the flush in it: a batch that was mostly
-// abandoned shows up as time spent carving and returning it.
+// every open window worth reporting is closed with the flush in it: a batch
+// that was mostly abandoned shows up as time spent carving and returning it.
 void flush_lists(ThreadState& ts, bool final) noexcept {
   for (unsigned cls = 0; cls < kClassCount; ++cls) {
     ClassWindow& w = ts.win[cls];
@@ -250,11 +298,12 @@ void flush_lists(ThreadState& ts, bool final) noexcept {
     ts.cap[cls] = 0;
     ts.cap_shift[cls] = 0;
     ts.refilled_since_full[cls] = false;
+    ts.ramp[cls] = 0;
     if (w.start != 0) {
       const std::uint64_t t1 = cycles();
       w.flush_slow += t1 - t0;
-      if (final && learning() && learner_observes(cls) != kObserveNone) {
-        close_window(cls, w, t1, kEventFinal, n);
+      if (final && learning() && learner_observes(cls) != kObserveNone && reportable_final(cls, w)) {
+        close_window(ts, cls, w, t1, kEventFinal, n);
       } else {
         w.start = 0;
       }

@@ -21,6 +21,8 @@ struct ClassWindow {
   std::uint16_t refills = 0;
   std::uint16_t timed = 0;
   std::uint16_t count = 0;        // refill count in force when it opened
+  std::uint32_t blocks = 0;       // blocks its refills handed out
+  std::uint64_t thread_refills = 0;  // ThreadState::refills when it opened
 };
 
 // Counters the owner thread writes with load + store (no read-modify-write)
@@ -50,6 +52,11 @@ struct ThreadState {
   // (classes below 32 KiB only).
   std::uint8_t cap_shift[kClassCount] = {};
   bool refilled_since_full[kClassCount] = {};
+  // Slow start towards a learned count above the fixed one: the count of the
+  // thread's latest refill of the class (0: none yet, or no ramp in force).
+  // A thread's first refill takes the fixed count and each later one twice
+  // the one before, up to the published count (refill.cpp, ramped_count).
+  std::uint16_t ramp[kClassCount] = {};
   // Blocks of small classes this thread freed before it ever allocated from
   // the class: another thread's blocks (refill.cpp, "held aside"). Kept out
   // of the list so that the thread's own allocations come from a batch of
@@ -57,6 +64,7 @@ struct ThreadState {
   void* aside_head[kClassCount] = {};
   void* aside_tail[kClassCount] = {};
   std::uint8_t aside_n[kClassCount] = {};
+  std::uint64_t refills = 0;  // refills of every class (the learner's busy share)
   ClassWindow win[kClassCount] = {};
   ThreadCounters ctr[kClassCount] = {};
 };

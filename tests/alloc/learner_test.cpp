@@ -13,6 +13,7 @@
 
 #include "event_ring.hpp"
 #include "learner_api.hpp"
+#include "refill.hpp"
 #include "spool/alloc/alloc.hpp"
 #include "spool/alloc/options.hpp"
 #include "spool/alloc/size_class.hpp"
@@ -156,6 +157,38 @@ TEST_F(Learner, IgnoresUnknownClassesEmptyWindowsAndSingleCountClasses) {
   feed(big, 500, producer, 0.2);
   EXPECT_EQ(d::refill_count(big), d::default_refill_count(big));
   EXPECT_EQ(d::learner_counters().decisions, 0u);
+}
+
+TEST_F(Learner, ANewThreadRampsUpFromTheFixedCountToTheLearnedOne) {
+  spool::alloc::test::ScopedOption fixed(Option::refill, 0);
+  const unsigned cls = spool::alloc::class_of(1500);
+  const std::uint32_t base = d::default_refill_count(cls);
+  for (int i = 0; i < 20'000 && d::refill_count(cls) < 4 * base; ++i) feed(cls, 1, producer, 0.2);
+  const std::uint32_t target = d::refill_count(cls);
+  ASSERT_GE(target, 4 * base);  // learned (the learner is held: it stays published)
+  std::vector<std::uint64_t> batches;
+  std::thread([&] {
+    std::vector<void*> v;
+    for (int i = 0; i < 6; ++i) {
+      const auto before = d::refill_counters(cls);
+      // Exactly empties the list the refill fills (its first block is returned).
+      const std::uint64_t got = [&] {
+        v.push_back(spool::alloc::allocate(1500));
+        return d::refill_counters(cls).refilled_blocks - before.refilled_blocks;
+      }();
+      batches.push_back(got);
+      for (std::uint64_t k = 1; k < got; ++k) v.push_back(spool::alloc::allocate(1500));
+    }
+    for (void* p : v) spool::alloc::deallocate(p);
+  }).join();
+  // The first refill takes the fixed count, each later one twice the one
+  // before, until the learned count: a short-lived thread carves no more
+  // than it would without the learner.
+  std::uint64_t want = base;
+  for (const std::uint64_t got : batches) {
+    EXPECT_EQ(got, want);
+    want = want * 2 < target ? want * 2 : target;
+  }
 }
 
 TEST(LearnerThread, StartsLazilyFromARefillStopsAndCanBeStartedAgainAfterAReset) {

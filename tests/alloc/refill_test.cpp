@@ -144,17 +144,25 @@ TEST_F(Refill, ThreadExitReturnsEveryCachedBlock) {
   EXPECT_EQ(c.depot_blocks, c.carved_blocks);
 }
 
-TEST_F(Refill, ThreadExitClosesEveryOpenWindowAsAFinalEvent) {
+TEST_F(Refill, ThreadExitReportsTheWindowsOfClassesItTookAtLeastFourBatchesOf) {
   d::set_window_cycles(std::uint64_t{1} << 62);  // windows never close on their own
   const std::uint64_t before = offered();
   std::thread([] {
-    // 64 classes, one refill each: 64 open windows, closed at exit.
-    for (std::size_t size = 16; size <= 1024; size += 16) {
+    std::vector<void*> v;
+    // 16 classes of 4 fixed-count batches (32 blocks each) or more: 16 open
+    // windows worth reporting, closed at exit.
+    for (std::size_t size = 16; size <= 256; size += 16) {
+      for (int i = 0; i < 4 * 32; ++i) v.push_back(spool::alloc::allocate(size));
+    }
+    // 48 classes of one batch: a thread that needs this little of a class
+    // says nothing about its count; these windows are dropped.
+    for (std::size_t size = 272; size <= 1024; size += 16) {
       spool::alloc::deallocate(spool::alloc::allocate(size));
     }
+    for (void* p : v) spool::alloc::deallocate(p);
   }).join();
-  EXPECT_EQ(offered() - before, 64u);
-  EXPECT_EQ(d::learner_drain(), 64u);
+  EXPECT_EQ(offered() - before, 16u);
+  EXPECT_EQ(d::learner_drain(), 16u);
 }
 
 TEST_F(Refill, AWindowClosesAtTheFirstTimedRefillAfterItsLength) {

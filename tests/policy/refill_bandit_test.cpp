@@ -217,6 +217,57 @@ TEST(RefillLearner, OnlyWatchesTheDefaultWhereRefillingTakesAlmostNoTime) {
   EXPECT_EQ(d.arm, kArm32 + 1);
 }
 
+TEST(RefillLearner, ResumesLearningFromWhatItKnewBeforeAQuietSpell) {
+  Script sc;
+  sc.run(2000, producer_reward);  // a busy phase: large batches pay
+  const std::size_t learned = p::best_arm(sc.s);
+  ASSERT_GE(learned, kArm128);
+  // A long quiet phase: it watches the default and learns nothing from it.
+  sc.busy_q16 = p::kQ16 / 50;
+  sc.run(sc.cfg.epoch_events * 8 + sc.cfg.watch_events * 400, producer_reward);
+  ASSERT_TRUE(sc.s.watching);
+  EXPECT_EQ(p::best_arm(sc.s), learned);
+  // Busy again: the first learner epoch after the watch ends publishes what
+  // it had learned (or a neighbour of it), not the default's neighbour.
+  sc.busy_q16 = p::kQ16 / 3;
+  p::RefillDecision d;
+  do {
+    d = sc.step(producer_reward(sc.s.current));
+  } while (!d.epoch_end);
+  ASSERT_FALSE(sc.s.watching);
+  if (sc.s.control) {  // it may have been a control's turn: the next epoch then
+    do {
+      d = sc.step(producer_reward(sc.s.current));
+    } while (!d.epoch_end);
+  }
+  EXPECT_GE(d.arm + 1, learned);
+}
+
+TEST(RefillLearner, BusyShareIsTheThreadsAcrossEveryClassItRefilled) {
+  // One class: 2 % of the window. The thread refilled sixteen classes as
+  // often, so it spent about 32 % of the window refilling.
+  p::RefillWindow w{20'000, 1'000'000, 32, 10, 0, 64, 256 * 1024, 1000};
+  EXPECT_EQ(p::window_busy_q16(w), p::kQ16 * 2 / 100);
+  w.thread_refills = 160;
+  EXPECT_EQ(p::window_busy_q16(w), p::kQ16 * 32 / 100);
+  w.thread_refills = 5;  // fewer than its own (cannot happen): its own share
+  EXPECT_EQ(p::window_busy_q16(w), p::kQ16 * 2 / 100);
+  w.thread_refills = 60'000;  // never more than the whole window
+  EXPECT_EQ(p::window_busy_q16(w), p::kQ16);
+}
+
+TEST(RefillBandit, RewardCountsTheBlocksActuallyHandedOut) {
+  // 10 refills under a count of 32 that handed out 160 blocks (a thread
+  // ramping up): the cost per block is twice what refills * count says.
+  p::RefillWindow w{3'200, 1'000'000, 32, 10, 0, 64, 256 * 1024, 1000};
+  const std::uint32_t nominal = p::window_reward_q16(w);
+  w.blocks = 160;
+  const std::uint32_t actual = p::window_reward_q16(w);
+  EXPECT_LT(actual, nominal);
+  w.blocks = 320;
+  EXPECT_EQ(p::window_reward_q16(w), nominal);
+}
+
 TEST(RefillLearner, StandsDownWhenNoCountBeatsTheDefault) {
   Script sc;
   // 10 % busy whatever the count: learning cannot pay for its exploration.

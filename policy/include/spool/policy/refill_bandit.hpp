@@ -10,7 +10,10 @@
 // refills it made and, for a window closed by the thread's exit, how many
 // refilled blocks were never used. Two numbers come out of a window:
 //
-//   busy   = slow / window          share of the thread's time spent refilling
+//   busy   = slow * thread_refills / refills / window
+//                                   share of the thread's time spent refilling
+//                                   any class: this class's cost per refill
+//                                   times the thread's refills of every class
 //   reward = 1 - ns_per_block / 32 - memory / 32
 //            ns_per_block = slow / (refills * count - unused), in nanoseconds:
 //                           the refill engine's time per block it handed out
@@ -145,21 +148,30 @@ struct RefillWindow {
   std::uint64_t block_bytes = 0;
   std::uint64_t max_batch_bytes = 0;
   std::uint64_t cycles_per_us = 1;    // the cycle counter's rate
+  std::uint32_t blocks = 0;           // blocks the refills handed out (0: refills * count)
+  std::uint32_t thread_refills = 0;   // the thread's refills of every class in the window
+                                      // (0: this class's only)
 };
 
 inline constexpr std::uint64_t kRewardScaleNs = 32;  // a cost per block that earns nothing
 
-// Share of the window spent refilling, Q16.
+// Share of the window the thread spent refilling, Q16: the class's own time,
+// scaled up by the thread's refills of every class when it made more than
+// this class's (a thread that spreads its allocations over sixteen classes
+// spends a sixteenth of its refill time in each; judged one class at a time,
+// none would look worth learning, yet every class's count moves together).
 [[nodiscard]] constexpr std::uint32_t window_busy_q16(const RefillWindow& w) noexcept {
   if (w.window_cycles == 0) return 0;
-  const std::uint64_t slow = w.slow_cycles < w.window_cycles ? w.slow_cycles : w.window_cycles;
-  return static_cast<std::uint32_t>((u128{slow} * kQ16) / w.window_cycles);
+  u128 slow = w.slow_cycles;
+  if (w.refills != 0 && w.thread_refills > w.refills) slow = slow * w.thread_refills / w.refills;
+  if (slow > w.window_cycles) slow = w.window_cycles;
+  return static_cast<std::uint32_t>((slow * kQ16) / w.window_cycles);
 }
 
 // Reward of a window in Q16, 0..kQ16 (see the header comment).
 [[nodiscard]] constexpr std::uint32_t window_reward_q16(const RefillWindow& w) noexcept {
   if (w.max_batch_bytes == 0 || w.cycles_per_us == 0 || w.refills == 0 || w.count == 0) return 0;
-  const u128 handed = u128{w.refills} * w.count;
+  const u128 handed = w.blocks != 0 ? u128{w.blocks} : u128{w.refills} * w.count;
   const u128 used = handed > w.unused + 1 ? handed - w.unused : 1;
   // ns per block in Q16, divided by the scale: slow * 1000 / cycles_per_us / used / scale.
   const u128 per_block = (u128{w.slow_cycles} * 1000 * kQ16) / (u128{w.cycles_per_us} * used * kRewardScaleNs);
@@ -330,8 +342,13 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
                                  const RefillLearnerConfig& cfg) noexcept {
   RefillDecision d{s.current, false, false, false};
   if (s.stood_down || arm >= s.arms_used) return d;
-  s.arms[arm].pulls_q16 += kQ16;
-  s.arms[arm].reward_q16 += reward_q16;
+  // While watching, windows only tell whether the thread is still quiet: the
+  // arms' statistics keep what the last busy phase taught (neither added to
+  // nor discounted), so that learning resumes where it left off.
+  if (!s.watching) {
+    s.arms[arm].pulls_q16 += kQ16;
+    s.arms[arm].reward_q16 += reward_q16;
+  }
   if (arm != s.current) return d;  // a late window of an earlier arm: statistics only
   s.epoch_sum_q16 += reward_q16;
   s.epoch_busy_q16 += busy_q16;
@@ -346,9 +363,11 @@ constexpr RefillDecision observe(RefillClassState& s, std::size_t arm, std::uint
   s.epoch_sum_q16 = 0;
   s.epoch_busy_q16 = 0;
   ++s.epochs;
-  for (auto& a : s.arms) {
-    a.pulls_q16 = (a.pulls_q16 * cfg.discount_q16) >> 16;
-    a.reward_q16 = (a.reward_q16 * cfg.discount_q16) >> 16;
+  if (!s.watching) {
+    for (auto& a : s.arms) {
+      a.pulls_q16 = (a.pulls_q16 * cfg.discount_q16) >> 16;
+      a.reward_q16 = (a.reward_q16 * cfg.discount_q16) >> 16;
+    }
   }
   const std::size_t before = s.current;
   const auto down = [&] {
