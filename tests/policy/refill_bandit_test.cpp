@@ -98,6 +98,14 @@ struct Script {
     stand_downs += d.stood_down ? 1 : 0;
     return d;
   }
+  // Steps until an epoch ends; returns that step's decision.
+  p::RefillDecision to_epoch_end(const std::function<std::uint32_t(std::size_t)>& reward) {
+    p::RefillDecision d;
+    do {
+      d = step(reward(s.current));
+    } while (!d.epoch_end);
+    return d;
+  }
   void run(std::uint64_t windows, const std::function<std::uint32_t(std::size_t)>& reward) {
     for (std::uint64_t i = 0; i < windows; ++i) {
       if (p::resume_due(s, now_ms)) p::resume(s);  // what the learner thread does
@@ -148,15 +156,8 @@ TEST(RefillLearner, ExploresOnlyOneStepAwayFromTheBestArm) {
 
 TEST(RefillLearner, TriesTheLargerNeighbourFirst) {
   Script sc;
-  p::RefillDecision d;
-  do {
-    d = sc.step(producer_reward(sc.s.current));
-  } while (!d.epoch_end);
-  EXPECT_EQ(d.arm, kArm32 + 1);  // 64 before 16
-  do {
-    d = sc.step(producer_reward(sc.s.current));
-  } while (!d.epoch_end);
-  EXPECT_EQ(d.arm, kArm32 + 2);  // 64 was better: its larger neighbour next
+  EXPECT_EQ(sc.to_epoch_end(producer_reward).arm, kArm32 + 1);  // 64 before 16
+  EXPECT_EQ(sc.to_epoch_end(producer_reward).arm, kArm32 + 2);  // 64 was better: its larger neighbour next
 }
 
 TEST(RefillLearner, JudgesEachControlAgainstTheLearnerEpochBeforeItAcrossPhaseChanges) {
@@ -209,10 +210,7 @@ TEST(RefillLearner, OnlyWatchesTheDefaultWhereRefillingTakesAlmostNoTime) {
   // The workload changes: refilling now takes a third of the time. The next
   // epoch ends the watch and the learner tries a larger count.
   sc.busy_q16 = p::kQ16 / 3;
-  p::RefillDecision d;
-  do {
-    d = sc.step(producer_reward(sc.s.current));
-  } while (!d.epoch_end);
+  const p::RefillDecision d = sc.to_epoch_end(producer_reward);
   EXPECT_FALSE(sc.s.watching);
   EXPECT_EQ(d.arm, kArm32 + 1);
 }
@@ -230,16 +228,9 @@ TEST(RefillLearner, ResumesLearningFromWhatItKnewBeforeAQuietSpell) {
   // Busy again: the first learner epoch after the watch ends publishes what
   // it had learned (or a neighbour of it), not the default's neighbour.
   sc.busy_q16 = p::kQ16 / 3;
-  p::RefillDecision d;
-  do {
-    d = sc.step(producer_reward(sc.s.current));
-  } while (!d.epoch_end);
+  p::RefillDecision d = sc.to_epoch_end(producer_reward);
   ASSERT_FALSE(sc.s.watching);
-  if (sc.s.control) {  // it may have been a control's turn: the next epoch then
-    do {
-      d = sc.step(producer_reward(sc.s.current));
-    } while (!d.epoch_end);
-  }
+  if (sc.s.control) d = sc.to_epoch_end(producer_reward);  // a control's turn: the next epoch
   EXPECT_GE(d.arm + 1, learned);
 }
 
