@@ -56,10 +56,11 @@ struct alignas(64) ClassDepot {
 };
 
 constinit ClassDepot g_depots[kClassCount];
+constinit std::atomic<std::uint64_t> g_segments{0};
 
+// The depot's chain table and how many entries it has room for.
 DepotChain* table(ClassDepot& d) noexcept { return d.mapped != nullptr ? d.mapped : d.first; }
 unsigned table_size(const ClassDepot& d) noexcept { return d.mapped != nullptr ? d.cap : kInlineChains; }
-constinit std::atomic<std::uint64_t> g_segments{0};
 
 void add(std::atomic<std::uint64_t>& c, std::int64_t d) noexcept {
   c.store(c.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(d),

@@ -162,6 +162,9 @@ std::uint32_t clamp_to_batch(unsigned cls, std::size_t want) noexcept {
   return clamp_u32(want, 1, max_bytes / class_size(cls) > 0 ? max_bytes / class_size(cls) : 1);
 }
 
+// The fixed count of class cls (what a learner-less process refills), clamped.
+std::uint32_t fixed_batch(unsigned cls) noexcept { return clamp_to_batch(cls, default_refill_count(cls)); }
+
 // Slow start (as tcmalloc grows a thread's lists): when the learner has
 // published a count above the fixed one, a thread's first refill of the
 // class still takes the fixed count and each later refill twice the one
@@ -171,7 +174,7 @@ std::uint32_t clamp_to_batch(unsigned cls, std::size_t want) noexcept {
 // that refill all the time; those reach the learned count within a few
 // refills. A count the user fixed (SPOOL_ALLOC_REFILL) is used as it is.
 std::uint32_t ramped_count(ThreadState& ts, unsigned cls, std::uint32_t target) noexcept {
-  const std::uint32_t base = option(Option::refill) > 0 ? target : clamp_to_batch(cls, default_refill_count(cls));
+  const std::uint32_t base = option(Option::refill) > 0 ? target : fixed_batch(cls);
   if (target <= base) {
     ts.ramp[cls] = 0;
     return target;
@@ -282,7 +285,7 @@ void free_slow(void* p, unsigned cls) noexcept {
 // whatever count is in force.
 constexpr std::uint32_t kMinFinalBatches = 4;
 bool reportable_final(unsigned cls, const ClassWindow& w) noexcept {
-  return w.blocks >= kMinFinalBatches * clamp_to_batch(cls, default_refill_count(cls));
+  return w.blocks >= kMinFinalBatches * fixed_batch(cls);
 }
 
 // Gives the whole list of every class back to the backend. At thread exit

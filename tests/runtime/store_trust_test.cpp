@@ -18,7 +18,6 @@
 #include "spool/spool.hpp"
 #include "store_key.hpp"
 
-
 namespace {
 
 using spool::test::key_of;

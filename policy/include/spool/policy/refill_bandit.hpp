@@ -15,8 +15,10 @@
 //                                   any class: this class's cost per refill
 //                                   times the thread's refills of every class
 //   reward = 1 - ns_per_block / 32 - memory / 32
-//            ns_per_block = slow / (refills * count - unused), in nanoseconds:
+//            ns_per_block = slow / (blocks - unused), in nanoseconds:
 //                           the refill engine's time per block it handed out
+//                           (blocks: what the refills handed out; refills * count
+//                           when the caller does not know)
 //            memory       = count * block_bytes / max_batch_bytes
 //
 // The reward is bounded in [0, 1] and measures what a refill count costs per
