@@ -18,12 +18,14 @@ struct Params {
   int threads = 2;          // worker threads (workloads with a fixed shape ignore it)
   double scale = 1.0;       // multiplies the amount of work
   std::uint64_t seed = 42;  // every random choice derives from it
+  unsigned phases = ~0U;    // phased only: which phases run (kPhase* bits)
 };
 
 struct Result {
   double ops = 0;      // operations counted by the workload (see its description)
   double seconds = 0;  // wall time of the measured part
   std::uint64_t check = 0;  // pattern mismatches found (must be 0)
+  std::string detail;       // more key=value pairs for the result line (may be empty)
 };
 
 using WorkloadFn = Result (*)(const Params&);
@@ -34,6 +36,14 @@ struct Workload {
   const char* description;  // the public benchmark it follows
   WorkloadFn run;
 };
+
+// The phased workload's phases (Params::phases bits).
+inline constexpr unsigned kPhaseLocal = 1;
+inline constexpr unsigned kPhaseHandoff = 2;
+inline constexpr unsigned kPhaseChurn = 4;
+// Parses a comma-separated list of phase names (local, handoff, churn) into
+// kPhase* bits; on an unknown or empty name returns false and says why in err.
+bool parse_phases(const std::string& list, unsigned& bits, std::string& err);
 
 // All workloads, in the suite's row order.
 const std::vector<Workload>& workloads();

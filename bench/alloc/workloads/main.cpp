@@ -5,12 +5,16 @@
 //
 // Output (stdout, one line):
 //   result workload=<name> ops=<n> seconds=<s> rate=<ops/s> check=<errors>
-//          peak_kib=<k> rss_end_kib=<k> rss_idle_kib=<k>
+//          peak_kib=<k> rss_end_kib=<k> rss_idle_kib=<k> cpu_s=<s> [detail]
+// detail: workload-specific pairs (phased: phase_s=local:<s>,handoff:<s>,churn:<s>);
 // peak: VmHWM, the largest resident set since exec;
 // rss_end: resident set right after the workload freed everything;
-// rss_idle: after --idle-ms more of doing nothing (memory returned when idle).
+// rss_idle: after --idle-ms more of doing nothing (memory returned when idle);
+// cpu_s: user + system time of the process up to the end of the workload.
 // Exit status: 0, 1 when a pattern check failed, 2 on bad arguments.
 #include <CLI/CLI.hpp>
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -58,6 +62,9 @@ int main(int argc, char** argv) {
   app.add_option("-t,--threads", p.threads, "worker threads")->check(CLI::Range(1, 256));
   app.add_option("-s,--scale", p.scale, "work multiplier")->check(CLI::Range(0.001, 1000.0));
   app.add_option("--seed", p.seed, "random seed");
+  std::string phases;
+  app.add_option("--phases", phases,
+                 "phased only: comma-separated phases to run (local, handoff, churn; default all)");
   app.add_option("--idle-ms", idle_ms, "idle time before the second RSS reading")
       ->check(CLI::Range(0, 60'000));
   CLI11_PARSE(app, argc, argv);
@@ -71,16 +78,33 @@ int main(int argc, char** argv) {
                  names.c_str());
     return 2;
   }
+  if (!phases.empty()) {
+    std::string err;
+    if (std::string(w->name) != "phased") {
+      std::fprintf(stderr, "alloc_workload: --phases applies to the phased workload only, not '%s'\n",
+                   w->name);
+      return 2;
+    }
+    if (!parse_phases(phases, p.phases, err)) {
+      std::fprintf(stderr, "alloc_workload: --phases: %s\n", err.c_str());
+      return 2;
+    }
+  }
   const Result r = w->run(p);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   const std::uint64_t peak = peak_rss_kib();
   const std::uint64_t rss_end = rss_kib_now();
   if (idle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
   const std::uint64_t rss_idle = rss_kib_now();
   std::printf("result workload=%s ops=%.0f seconds=%.6f rate=%.1f check=%llu peak_kib=%llu "
-              "rss_end_kib=%llu rss_idle_kib=%llu\n",
+              "rss_end_kib=%llu rss_idle_kib=%llu cpu_s=%.6f%s%s\n",
               w->name, r.ops, r.seconds, r.seconds > 0 ? r.ops / r.seconds : 0.0,
               static_cast<unsigned long long>(r.check), static_cast<unsigned long long>(peak),
-              static_cast<unsigned long long>(rss_end), static_cast<unsigned long long>(rss_idle));
+              static_cast<unsigned long long>(rss_end), static_cast<unsigned long long>(rss_idle), cpu_s,
+              r.detail.empty() ? "" : " ", r.detail.c_str());
   std::fflush(stdout);
   return r.check == 0 ? 0 : 1;
 }

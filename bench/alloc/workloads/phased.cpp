@@ -10,8 +10,14 @@
 //           blocks and handing half to the next burst (every new thread
 //           starts with empty lists; big refills are carved and abandoned).
 // threads >= 2 (pairs for the handoff). One operation = one allocation.
+// --phases runs a subset of the phases (the others are skipped in every
+// cycle), so that the best refill count of each phase can be measured alone
+// (docs/PERFORMANCE.md, "what a per-phase count could gain"); the result
+// line reports each phase's seconds summed over the cycles (phase_s=...).
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -76,19 +82,61 @@ std::uint64_t churn_phase(int threads, std::uint64_t bursts, std::uint64_t seed)
 
 }  // namespace
 
+bool parse_phases(const std::string& list, unsigned& bits, std::string& err) {
+  bits = 0;
+  std::size_t at = 0;
+  while (at <= list.size()) {
+    const std::size_t end = list.find(',', at) == std::string::npos ? list.size() : list.find(',', at);
+    const std::string name = list.substr(at, end - at);
+    if (name == "local") {
+      bits |= kPhaseLocal;
+    } else if (name == "handoff") {
+      bits |= kPhaseHandoff;
+    } else if (name == "churn") {
+      bits |= kPhaseChurn;
+    } else {
+      err = "unknown phase '" + name + "' in '" + list + "' (known: local, handoff, churn)";
+      return false;
+    }
+    at = end + 1;
+  }
+  return true;
+}
+
 Result phased(const Params& p) {
   const int threads = p.threads < 2 ? 2 : p.threads;
   const std::uint64_t cycles = scaled(3, p.scale);
   std::uint64_t ops = 0;
+  double spent[3] = {0, 0, 0};  // local, handoff, churn
   const auto t0 = Clock::now();
   for (std::uint64_t c = 0; c < cycles; ++c) {
-    ops += local_phase(threads, 4'000'000, p.seed + c * 3);
-    ops += handoff(threads / 2, 12'000, kBatch, p.seed + c * 3 + 1, phased_size);
-    ops += churn_phase(threads, 600, p.seed + c * 3 + 2);
+    auto t = Clock::now();
+    if ((p.phases & kPhaseLocal) != 0) {
+      ops += local_phase(threads, 4'000'000, p.seed + c * 3);
+      spent[0] += seconds_since(t);
+      t = Clock::now();
+    }
+    if ((p.phases & kPhaseHandoff) != 0) {
+      ops += handoff(threads / 2, 12'000, kBatch, p.seed + c * 3 + 1, phased_size);
+      spent[1] += seconds_since(t);
+      t = Clock::now();
+    }
+    if ((p.phases & kPhaseChurn) != 0) {
+      ops += churn_phase(threads, 600, p.seed + c * 3 + 2);
+      spent[2] += seconds_since(t);
+    }
   }
   Result r;
   r.seconds = seconds_since(t0);
   r.ops = static_cast<double>(ops);
+  const char* names[3] = {"local", "handoff", "churn"};
+  const unsigned bits[3] = {kPhaseLocal, kPhaseHandoff, kPhaseChurn};
+  for (int i = 0; i < 3; ++i) {
+    if ((p.phases & bits[i]) == 0) continue;
+    char part[48];
+    std::snprintf(part, sizeof part, "%s%s:%.6f", r.detail.empty() ? "phase_s=" : ",", names[i], spent[i]);
+    r.detail += part;
+  }
   return r;
 }
 
