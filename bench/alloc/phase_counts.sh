@@ -8,7 +8,10 @@
 # wall seconds of each configuration. The last table adds the phases up:
 # the default fixed count, the learner, one count for the whole run (the best
 # single count), and the best count of each phase (what a chooser that knew
-# the phases in advance would get).
+# the phases in advance would get). "fixed" and "32" are the same setting for
+# the phased sizes (16..256 B; the default count is 32 up to 1 KiB), so their
+# difference shows the run's noise; picking the fastest of six noisy columns
+# per phase flatters the per-phase best by about that much.
 # Usage: bench/alloc/phase_counts.sh [build-dir] [reps] [scale]
 set -euo pipefail
 build=${1:-build/default}
@@ -62,6 +65,11 @@ awk -v cfgs="${configs[*]}" '
       }
       printf "\n"
     }
+    for (p = 1; p <= np; p++) {
+      d = cpu[ph[p], "32"] / cpu[ph[p], "fixed"]
+      printf "%s %s %.2f", p == 1 ? "\nnoise gauge (CPU, \"32\" / \"fixed\", the same setting):" : ",", ph[p], d
+    }
+    printf "\n"
     for (m = 1; m <= 2; m++) {
       fx = 0; ln = 0; best1 = -1; oracle = 0
       for (p = 1; p <= np; p++) {
