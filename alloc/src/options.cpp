@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "option_fast.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -33,9 +35,10 @@ constexpr OptionRow kRows[] = {
 };
 constexpr unsigned kCount = static_cast<unsigned>(Option::count_);
 static_assert(sizeof(kRows) / sizeof(kRows[0]) == kCount);
+static_assert(detail::kOptionCount == kCount);
 
-constinit std::atomic<long> g_values[kCount];
-constinit std::atomic<bool> g_loaded[kCount];
+auto& g_values = detail::g_option_values;
+auto& g_loaded = detail::g_option_loaded;
 
 // Writes one line to stderr without allocating (this runs inside malloc).
 void warn_invalid(const OptionRow& row, const char* text) noexcept {
@@ -65,6 +68,11 @@ long parse(const OptionRow& row) noexcept {
 }
 
 }  // namespace
+
+namespace detail {
+constinit std::atomic<long> g_option_values[kOptionCount];
+constinit std::atomic<bool> g_option_loaded[kOptionCount];
+}  // namespace detail
 
 long option(Option o) noexcept {
   const auto i = static_cast<unsigned>(o);

@@ -16,6 +16,7 @@
 #include "backend.hpp"
 #include "cycles.hpp"
 #include "learner_api.hpp"
+#include "option_fast.hpp"
 #include "spool/alloc/detail/tls_cache.hpp"
 #include "spool/alloc/options.hpp"
 #include "thread_state.hpp"
@@ -23,7 +24,7 @@
 namespace spool::alloc::detail {
 namespace {
 
-bool learning() noexcept { return option(Option::learner) != 0; }
+bool learning() noexcept { return option_fast(Option::learner) != 0; }
 
 std::uint32_t clamp_u32(std::size_t v, std::size_t lo, std::size_t hi) noexcept {
   return static_cast<std::uint32_t>(v < lo ? lo : (v > hi ? hi : v));
@@ -33,7 +34,7 @@ std::uint32_t clamp_u32(std::size_t v, std::size_t lo, std::size_t hi) noexcept 
 // small classes and at least one block for the others (a thread keeps one
 // 1 MiB block, not eight).
 std::uint32_t cap_for(unsigned cls) noexcept {
-  const long kib = option(Option::cache_kib);
+  const long kib = option_fast(Option::cache_kib);
   const std::size_t bytes = static_cast<std::size_t>(kib > 0 ? kib : 1) * 1024;
   const std::size_t lo = class_size(cls) <= kSmallMax ? 8 : 1;
   return clamp_u32(bytes / class_size(cls), lo, 1U << 16);
@@ -157,7 +158,7 @@ std::uint32_t return_blocks(ThreadState& ts, unsigned cls, std::uint32_t n) noex
 }
 
 std::uint32_t clamp_to_batch(unsigned cls, std::size_t want) noexcept {
-  const long kib = option(Option::max_batch_kib);
+  const long kib = option_fast(Option::max_batch_kib);
   const std::size_t max_bytes = static_cast<std::size_t>(kib > 0 ? kib : 1) * 1024;
   return clamp_u32(want, 1, max_bytes / class_size(cls) > 0 ? max_bytes / class_size(cls) : 1);
 }
@@ -174,7 +175,7 @@ std::uint32_t fixed_batch(unsigned cls) noexcept { return clamp_to_batch(cls, de
 // that refill all the time; those reach the learned count within a few
 // refills. A count the user fixed (SPOOL_ALLOC_REFILL) is used as it is.
 std::uint32_t ramped_count(ThreadState& ts, unsigned cls, std::uint32_t target) noexcept {
-  const std::uint32_t base = option(Option::refill) > 0 ? target : fixed_batch(cls);
+  const std::uint32_t base = option_fast(Option::refill) > 0 ? target : fixed_batch(cls);
   if (target <= base) {
     ts.ramp[cls] = 0;
     return target;
@@ -188,7 +189,7 @@ std::uint32_t ramped_count(ThreadState& ts, unsigned cls, std::uint32_t target) 
 }  // namespace
 
 std::uint32_t effective_refill_count(unsigned cls) noexcept {
-  const long fixed = option(Option::refill);
+  const long fixed = option_fast(Option::refill);
   return clamp_to_batch(cls, fixed > 0 ? static_cast<std::size_t>(fixed) : refill_count(cls));
 }
 

@@ -10,14 +10,14 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "spool/alloc/options.hpp"
+#include "option_fast.hpp"
 
 namespace spool::alloc::detail {
 
 inline constinit std::atomic<std::int64_t> g_retained_bytes{0};
 
 inline std::int64_t retention_limit() noexcept {
-  const long kib = option(Option::retain_kib);
+  const long kib = option_fast(Option::retain_kib);
   return static_cast<std::int64_t>(kib > 0 ? kib : 0) * 1024;
 }
 inline bool retention_fits(std::size_t n) noexcept {
@@ -34,7 +34,7 @@ inline void retention_sub(std::size_t n) noexcept {
   g_retained_bytes.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
 }
 inline std::uint64_t retention_decay_ms() noexcept {
-  const long ms = option(Option::decay_ms);
+  const long ms = option_fast(Option::decay_ms);
   return static_cast<std::uint64_t>(ms > 0 ? ms : 0);
 }
 
