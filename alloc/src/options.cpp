@@ -6,12 +6,12 @@
 
 #include <unistd.h>
 
-#include "option_fast.hpp"
-
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+
+#include "option_fast.hpp"
 
 namespace spool::alloc {
 namespace {
@@ -33,12 +33,8 @@ constexpr OptionRow kRows[] = {
     {"SPOOL_ALLOC_RETAIN_KIB", 16384, 0, 1L << 30},
     {"SPOOL_ALLOC_DECAY_MS", 250, 0, 86'400'000},
 };
-constexpr unsigned kCount = static_cast<unsigned>(Option::count_);
+constexpr unsigned kCount = detail::kOptionCount;
 static_assert(sizeof(kRows) / sizeof(kRows[0]) == kCount);
-static_assert(detail::kOptionCount == kCount);
-
-auto& g_values = detail::g_option_values;
-auto& g_loaded = detail::g_option_loaded;
 
 // Writes one line to stderr without allocating (this runs inside malloc).
 void warn_invalid(const OptionRow& row, const char* text) noexcept {
@@ -77,18 +73,18 @@ constinit std::atomic<bool> g_option_loaded[kOptionCount];
 long option(Option o) noexcept {
   const auto i = static_cast<unsigned>(o);
   if (i >= kCount) return 0;
-  if (!g_loaded[i].load(std::memory_order_acquire)) {
-    g_values[i].store(parse(kRows[i]), std::memory_order_relaxed);
-    g_loaded[i].store(true, std::memory_order_release);
+  if (!detail::g_option_loaded[i].load(std::memory_order_acquire)) {
+    detail::g_option_values[i].store(parse(kRows[i]), std::memory_order_relaxed);
+    detail::g_option_loaded[i].store(true, std::memory_order_release);
   }
-  return g_values[i].load(std::memory_order_relaxed);
+  return detail::g_option_values[i].load(std::memory_order_relaxed);
 }
 
 void set_option(Option o, long value) noexcept {
   const auto i = static_cast<unsigned>(o);
   if (i >= kCount) return;
-  g_values[i].store(value, std::memory_order_relaxed);
-  g_loaded[i].store(true, std::memory_order_release);
+  detail::g_option_values[i].store(value, std::memory_order_relaxed);
+  detail::g_option_loaded[i].store(true, std::memory_order_release);
 }
 
 const char* option_name(Option o) noexcept {

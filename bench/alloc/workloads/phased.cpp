@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,13 @@ constexpr std::size_t kBatch = 256;
 constexpr std::size_t kChurnBlocks = 1200;
 
 std::size_t phased_size(Rng& r) { return 16 + r.below(241); }
+
+// The phases in the order a cycle runs them (names for --phases and phase_s).
+struct Phase {
+  const char* name;
+  unsigned bit;
+};
+constexpr Phase kPhases[] = {{"local", kPhaseLocal}, {"handoff", kPhaseHandoff}, {"churn", kPhaseChurn}};
 
 std::uint64_t local_phase(int threads, std::uint64_t steps, std::uint64_t seed) {
   std::vector<std::thread> ts;
@@ -86,18 +94,18 @@ bool parse_phases(const std::string& list, unsigned& bits, std::string& err) {
   bits = 0;
   std::size_t at = 0;
   while (at <= list.size()) {
-    const std::size_t end = list.find(',', at) == std::string::npos ? list.size() : list.find(',', at);
+    const std::size_t comma = list.find(',', at);
+    const std::size_t end = comma == std::string::npos ? list.size() : comma;
     const std::string name = list.substr(at, end - at);
-    if (name == "local") {
-      bits |= kPhaseLocal;
-    } else if (name == "handoff") {
-      bits |= kPhaseHandoff;
-    } else if (name == "churn") {
-      bits |= kPhaseChurn;
-    } else {
+    unsigned bit = 0;
+    for (const Phase& ph : kPhases) {
+      if (name == ph.name) bit = ph.bit;
+    }
+    if (bit == 0) {
       err = "unknown phase '" + name + "' in '" + list + "' (known: local, handoff, churn)";
       return false;
     }
+    bits |= bit;
     at = end + 1;
   }
   return true;
@@ -107,34 +115,28 @@ Result phased(const Params& p) {
   const int threads = p.threads < 2 ? 2 : p.threads;
   const std::uint64_t cycles = scaled(3, p.scale);
   std::uint64_t ops = 0;
-  double spent[3] = {0, 0, 0};  // local, handoff, churn
+  double spent[std::size(kPhases)] = {};
   const auto t0 = Clock::now();
   for (std::uint64_t c = 0; c < cycles; ++c) {
-    auto t = Clock::now();
-    if ((p.phases & kPhaseLocal) != 0) {
-      ops += local_phase(threads, 4'000'000, p.seed + c * 3);
-      spent[0] += seconds_since(t);
-      t = Clock::now();
-    }
-    if ((p.phases & kPhaseHandoff) != 0) {
-      ops += handoff(threads / 2, 12'000, kBatch, p.seed + c * 3 + 1, phased_size);
-      spent[1] += seconds_since(t);
-      t = Clock::now();
-    }
-    if ((p.phases & kPhaseChurn) != 0) {
-      ops += churn_phase(threads, 600, p.seed + c * 3 + 2);
-      spent[2] += seconds_since(t);
+    for (std::size_t i = 0; i < std::size(kPhases); ++i) {
+      if ((p.phases & kPhases[i].bit) == 0) continue;
+      const auto t = Clock::now();
+      const std::uint64_t seed = p.seed + c * 3 + i;
+      switch (kPhases[i].bit) {
+        case kPhaseLocal: ops += local_phase(threads, 4'000'000, seed); break;
+        case kPhaseHandoff: ops += handoff(threads / 2, 12'000, kBatch, seed, phased_size); break;
+        default: ops += churn_phase(threads, 600, seed); break;
+      }
+      spent[i] += seconds_since(t);
     }
   }
   Result r;
   r.seconds = seconds_since(t0);
   r.ops = static_cast<double>(ops);
-  const char* names[3] = {"local", "handoff", "churn"};
-  const unsigned bits[3] = {kPhaseLocal, kPhaseHandoff, kPhaseChurn};
-  for (int i = 0; i < 3; ++i) {
-    if ((p.phases & bits[i]) == 0) continue;
+  for (std::size_t i = 0; i < std::size(kPhases); ++i) {
+    if ((p.phases & kPhases[i].bit) == 0) continue;
     char part[48];
-    std::snprintf(part, sizeof part, "%s%s:%.6f", r.detail.empty() ? "phase_s=" : ",", names[i], spent[i]);
+    std::snprintf(part, sizeof part, "%s%s:%.6f", r.detail.empty() ? "phase_s=" : ",", kPhases[i].name, spent[i]);
     r.detail += part;
   }
   return r;
