@@ -5,7 +5,7 @@
 # tool: command `bash scripts/gpu_check.sh`, carry [".gpu"], timeout_s 540.
 #
 # Steps, each with its own time limit inside an overall budget
-# (SPOOL_GPU_CHECK_BUDGET_S, default 450 s):
+# (SPOOL_GPU_CHECK_BUDGET_S, default 480 s):
 #   setup     ctest files for this checkout's paths; do the binaries load?
 #   machine   nvidia-smi: GPU, driver, clocks, PCIe link
 #   facts     cuda_device_facts: SMs, occupancy of the persistent kernels,
@@ -17,7 +17,12 @@
 #             persistent block and with far more blocks than can be resident
 #   memcheck, racecheck
 #             compute-sanitizer on the GPU tests (small selections)
-#   dispatch  bench_dispatch on the CUDA device
+#   devices   spool devices: both backends' view of the machine
+#   vulkan-*  the Vulkan tests that run kernels (vulkan_tests, differential,
+#             interop) on the GPU's Vulkan driver (SPOOL_DEVICE=vulkan)
+#   heat-*    the main job (samples/heat_chain) on the default device, on
+#             CUDA and on Vulkan: verdicts, results checked, auto vs forced
+#   dispatch  bench_dispatch on the CUDA device, then on the Vulkan device
 # Writes $OUT/GPU_RESULTS.md (what was measured, for docs/GPU_RESULTS.md),
 # $OUT/gpu_check.log (everything) and $OUT/dispatch.csv; $OUT defaults to
 # .gpu/out. Exit status 0 when every step that ran passed.
@@ -37,7 +42,7 @@ mkdir -p "$OUTDIR"
 LOG=$OUTDIR/gpu_check.log
 RES=$OUTDIR/GPU_RESULTS.md
 TMP=$(mktemp -d)
-BUDGET=${SPOOL_GPU_CHECK_BUDGET_S:-450}
+BUDGET=${SPOOL_GPU_CHECK_BUDGET_S:-480}
 START=$(date +%s)
 : >"$LOG"
 
@@ -73,6 +78,9 @@ run_step() {
 
 # ---- setup ----
 [[ -f $GPU/BUILD_INFO && -f $GPU/BINARIES ]] || { say "gpu_check: .gpu/ is not prepared: run scripts/gpu_prepare.sh first"; exit 2; }
+if [[ ! -d $BUILD && -f $GPU/build.tgz ]]; then
+  tar -C "$GPU" -xzf "$GPU/build.tgz" || { say "gpu_check: cannot unpack $GPU/build.tgz"; exit 2; }
+fi
 missing=0
 while read -r b; do
   [[ -f $BUILD/$b ]] && chmod +x "$BUILD/$b"  # in case the copy lost the mode
@@ -84,6 +92,24 @@ done <"$GPU/BINARIES"
   mkdir -p "$BUILD/$(dirname "$f")"
   sed -e "s#@SPOOL_BUILD@#$BUILD#g" -e "s#@SPOOL_SOURCE@#$ROOT#g" "$GPU/ctest/$f" >"$BUILD/$f"
 done
+# The Vulkan tests open SPIR-V files by the build-tree path they were built
+# with: point that path at the carried build tree.
+build_root=$(sed -n 's/^build_root=//p' "$GPU/BUILD_INFO")
+if [[ -n $build_root && $build_root != "$BUILD" && ! -e $build_root ]]; then
+  mkdir -p "$(dirname "$build_root")" && ln -s "$BUILD" "$build_root" && say "gpu_check: $build_root -> $BUILD"
+fi
+# The NVIDIA Vulkan driver's manifest where the image keeps it off the
+# loader's default paths.
+if [[ -z ${VK_DRIVER_FILES:-} && -z ${VK_ICD_FILENAMES:-} ]]; then
+  for icd in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
+             /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; do
+    if [[ -f $icd ]]; then
+      [[ $icd == /usr/local/* ]] && export VK_DRIVER_FILES=$icd
+      say "gpu_check: Vulkan driver manifest $icd"
+      break
+    fi
+  done
+fi
 export XDG_CACHE_HOME=$TMP/cache  # autotune store and profiles: nothing outside this run
 export LD_LIBRARY_PATH=$GPU/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if ! "$BUILD/tests/cuda/cuda_grid_test" --gtest_brief=1 >"$TMP/probe.txt" 2>&1; then
@@ -128,6 +154,13 @@ elif [[ $rc == 2 ]]; then
 else
   record facts "FAILED: status $rc" "$LAST_SECONDS"
 fi
+
+# ---- devices ----
+run_step devices 20 "$TMP/devices.txt" "$BUILD/tools/spool/spool" devices
+rc=$?
+record devices "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "${LAST_SECONDS:-0}"
+HAVE_VULKAN=0
+grep -qE '^ *[0-9]+ .* vulkan ' "$TMP/devices.txt" && HAVE_VULKAN=1
 
 # ---- ctest -L cuda ----
 # Without ctest (a CMake without it), the same binaries run whole.
@@ -176,6 +209,47 @@ for groups in 1 65535; do
   fi
 done
 
+# ---- Vulkan tests on the GPU's Vulkan driver ----
+gtest_step() {  # name limit outfile binary [args...]: a gtest binary whole
+  local name=$1 limit=$2 out=$3
+  shift 3
+  run_step "$name" "$limit" "$out" "$@"
+  local rc=$?
+  local line
+  line=$(grep -E '^\[  PASSED  \]|^\[  FAILED  \]|^\[  SKIPPED \]' "$out" | tr '\n' ' ')
+  if [[ $rc == 0 ]]; then
+    record "$name" "passed: $line" "$LAST_SECONDS"
+  else
+    record "$name" "FAILED: status $rc $line" "$LAST_SECONDS"
+  fi
+}
+if ((HAVE_VULKAN)); then
+  gtest_step vulkan-tests 100 "$TMP/vulkan-tests.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vulkan_tests" --gtest_brief=1
+  gtest_step vulkan-differential 90 "$TMP/vulkan-differential.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vk_differential_tests" --gtest_brief=1
+  gtest_step vulkan-interop 45 "$TMP/vulkan-interop.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vk_interop_tests" --gtest_brief=1
+else
+  for s in vulkan-tests vulkan-differential vulkan-interop; do
+    echo "no Vulkan device (spool devices)" >"$TMP/$s.txt"
+    record "$s" "skipped: no Vulkan device" 0
+  done
+fi
+
+# ---- the main job: heat_chain on the default device, CUDA and Vulkan ----
+heat() {  # name selector
+  local name=$1 sel=$2
+  run_step "$name" 60 "$TMP/$name.txt" env ${sel:+SPOOL_DEVICE=$sel} "$BUILD/samples/heat_chain/spool_heat_chain" \
+    --rounds 2 --compare-reps 3 --telemetry "$OUTDIR/$name.jsonl"
+  local rc=$?
+  record "$name" "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
+}
+if ((HAVE_GPU)); then
+  heat heat-default ""
+  heat heat-cuda cuda
+else
+  record heat-cuda "skipped: no GPU" 0
+fi
+if ((HAVE_VULKAN)); then heat heat-vulkan vulkan; else record heat-vulkan "skipped: no Vulkan device" 0; fi
+
 # ---- compute-sanitizer ----
 sanitize() {  # name tool limit binary filter [env...]
   local name=$1 tool=$2 limit=$3 bin=$4 filter=$5
@@ -204,13 +278,22 @@ sanitize racecheck racecheck 60 cuda_persistent_gpu_test \
 
 # ---- bench/dispatch ----
 if ((HAVE_GPU)); then
-  run_step dispatch 110 "$TMP/dispatch.txt" "$BUILD/bench/dispatch/bench_dispatch" --max 30000 --reps 3 \
+  run_step dispatch 110 "$TMP/dispatch.txt" env SPOOL_DEVICE=cuda "$BUILD/bench/dispatch/bench_dispatch" --max 30000 --reps 3 \
     --csv "$OUTDIR/dispatch.csv"
   rc=$?
   record dispatch "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
 else
   echo "no GPU" >"$TMP/dispatch.txt"
   record dispatch "skipped: no GPU" 0
+fi
+if ((HAVE_VULKAN && HAVE_GPU)); then  # not on lavapipe: minutes there
+  run_step dispatch-vulkan 90 "$TMP/dispatch-vulkan.txt" env SPOOL_DEVICE=vulkan "$BUILD/bench/dispatch/bench_dispatch" --max 30000 --reps 3 \
+    --csv "$OUTDIR/dispatch-vulkan.csv"
+  rc=$?
+  record dispatch-vulkan "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
+else
+  echo "no GPU Vulkan device" >"$TMP/dispatch-vulkan.txt"
+  record dispatch-vulkan "skipped: no GPU Vulkan device" 0
 fi
 
 # ---- results ----
@@ -240,6 +323,12 @@ for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
   echo
   cat "$TMP/facts.txt"
   echo
+  echo "## spool devices"
+  echo
+  echo '```'
+  cat "$TMP/devices.txt"
+  echo '```'
+  echo
   echo "## ctest -L cuda"
   echo
   echo '```'
@@ -253,6 +342,24 @@ for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
     grep -E '^\[ +(OK|FAILED|SKIPPED|PASSED) +\]|Failure|replay:' "$TMP/groups$g.txt" | head -30
     echo '```'
   done
+  for s in vulkan-tests vulkan-differential vulkan-interop; do
+    [[ -f $TMP/$s.txt ]] || continue
+    echo
+    echo "## $s"
+    echo
+    echo '```'
+    grep -E '^\[ +(FAILED|SKIPPED|PASSED) +\]|Failure|tests? from .* ran' "$TMP/$s.txt" | head -30
+    echo '```'
+  done
+  for s in heat-default heat-cuda heat-vulkan; do
+    [[ -f $TMP/$s.txt ]] || continue
+    echo
+    echo "## $s (spool_heat_chain --rounds 2 --compare-reps 3)"
+    echo
+    echo '```'
+    tail -40 "$TMP/$s.txt"
+    echo '```'
+  done
   for s in memcheck-gpu memcheck-persistent racecheck; do
     [[ -f $TMP/$s.txt ]] || continue
     echo
@@ -263,10 +370,16 @@ for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
     echo '```'
   done
   echo
-  echo "## bench_dispatch --max 30000 --reps 3"
+  echo "## bench_dispatch --max 30000 --reps 3 (CUDA)"
   echo
   echo '```'
   cat "$TMP/dispatch.txt"
+  echo '```'
+  echo
+  echo "## bench_dispatch --max 30000 --reps 3 (Vulkan)"
+  echo
+  echo '```'
+  cat "$TMP/dispatch-vulkan.txt"
   echo '```'
 } >"$RES"
 say "gpu_check: results in $RES, log in $LOG ($(elapsed) s)"

@@ -2,20 +2,24 @@
 # Prepares, on this machine (no GPU needed), what scripts/gpu_check.sh runs on
 # a lent GPU machine (docs/cuda.md, "Checking on a GPU"; /work/shared/GPU.md):
 #
-#   1. builds build/gpu: Release, CUDA backend only (no Vulkan: the GPU machine
-#      has no Vulkan loader or SPIRV-Cross), SASS for sm_90 only (H100/H200),
-#      the CUDA runtime linked statically, the cuda tests, the device-facts
-#      program, the cuda_interop sample and bench_dispatch;
+#   1. builds build/gpu: Release, both backends, SASS for sm_90 only
+#      (H100/H200), the CUDA runtime linked statically, the cuda tests, the
+#      device-facts program, the cuda_interop sample, bench_dispatch, the
+#      Vulkan tests that run kernels (vulkan, differential, interop), the
+#      heat_chain sample and the spool command;
 #   2. fills .gpu/ (ignored by git through .git/info/exclude, carried by the
 #      device tool): the binaries at their build-tree paths, the ctest files of
 #      tests/cuda with this machine's paths replaced by placeholders (gpu_check
 #      writes the paths of wherever it runs), the shared libraries the binaries
-#      need that a CUDA image lacks (ldd; libstdc++/libgcc_s apart, used only
-#      if the image's are older), and what was built (commit, date, sizes);
-#   3. checks the size against the device tool's 64 MiB carry limit;
-#   4. runs scripts/gpu_check.sh --dry-run against .gpu/ (here the GPU tests
-#      skip): every binary loads, ctest finds the cuda label's tests, the
-#      result file is written.
+#      need that a CUDA image lacks (ldd: the Vulkan loader and SPIRV-Cross
+#      too; libstdc++/libgcc_s apart, used only if the image's are older), the
+#      data files the Vulkan tests read by build-tree path (SPIR-V), GL
+#      dispatch (which the NVIDIA Vulkan driver needs), and what was built;
+#   3. runs scripts/gpu_check.sh --dry-run against .gpu/ (here the GPU tests
+#      skip; the Vulkan steps run on lavapipe): every binary loads, ctest
+#      finds the cuda label's tests, the result file is written;
+#   4. packs .gpu/build into .gpu/build.tgz (gpu_check.sh unpacks it) and
+#      checks the size against the device tool's 64 MiB carry limit.
 #
 # Usage: scripts/gpu_prepare.sh [--jobs N] [--no-build]
 # Then, with a lent GPU: run `bash scripts/gpu_check.sh` with carry [".gpu"].
@@ -53,6 +57,16 @@ BINARIES=(
   tests/cuda/cuda_interop_gpu_test
   samples/cuda_interop/spool_cuda_interop
   bench/dispatch/bench_dispatch
+  tests/runtime/vulkan_tests
+  tests/runtime/vk_differential_tests
+  tests/runtime/vk_interop_tests
+  samples/heat_chain/spool_heat_chain
+  tools/spool/spool
+)
+# Files the Vulkan tests open by their build-tree path (compiled in).
+DATA_GLOBS=(
+  'kernels/spool_kernels/spool_kernels_glsl/*.spv'
+  tests/runtime/app_scale.spv
 )
 TARGETS=()
 for b in "${BINARIES[@]}"; do TARGETS+=("$(basename "$b")"); done
@@ -68,7 +82,7 @@ if [[ $DO_BUILD == 1 ]]; then
   log "configuring $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \
-    -DSPOOL_ENABLE_CUDA=ON -DSPOOL_ENABLE_VULKAN=OFF \
+    -DSPOOL_ENABLE_CUDA=ON -DSPOOL_ENABLE_VULKAN=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90-real \
     -DSPOOL_BUILD_TESTS=ON -DSPOOL_BUILD_BENCH=ON -DSPOOL_BUILD_SAMPLES=ON -DSPOOL_WERROR=ON \
     "${launcher[@]}" >"$ROOT/build/gpu-configure.log" 2>&1 || { tail -30 "$ROOT/build/gpu-configure.log"; die "configure failed"; }
@@ -93,6 +107,20 @@ for b in "${BINARIES[@]}"; do
   cp "$BUILD/$b" "$GPU/build/$b"
   strip --strip-debug "$GPU/build/$b" 2>/dev/null || true
 done
+
+(cd "$BUILD" && for g in "${DATA_GLOBS[@]}"; do
+  for f in $g; do
+    [[ -f $f ]] || die "missing $BUILD/$f"
+    mkdir -p "$GPU/build/$(dirname "$f")"
+    cp "$f" "$GPU/build/$f"
+    echo "$f"
+  done
+done) >"$GPU/DATA"
+
+# The NVIDIA Vulkan driver (libGLX_nvidia) needs GL dispatch, which a CUDA
+# image may lack; the loader itself comes with the ldd copies below.
+glx=$(ldconfig -p | awk '$1 == "libGLdispatch.so.0" {print $NF; exit}')
+[[ -n $glx ]] && cp -L "$glx" "$GPU/lib/libGLdispatch.so.0" || log "warning: no libGLdispatch.so.0 here (libglvnd0): the NVIDIA Vulkan driver may not load"
 
 # ctest files of tests/cuda, with this machine's paths as placeholders. The
 # top-level file lists only tests/cuda: the other directories' tests are not
@@ -142,14 +170,7 @@ dirty=$(git -C "$ROOT" status --porcelain | grep -c . || true)
 } >"$GPU/BUILD_INFO"
 printf '%s\n' "${BINARIES[@]}" >"$GPU/BINARIES"
 
-# ---- 3. size ----
-bytes=$(du -sb "$GPU" | cut -f1)
-tracked=$(git -C "$ROOT" ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
-log ".gpu/ holds $((bytes / 1024)) KiB; the tracked tree $((tracked / 1024)) KiB (carry limit: 65536 KiB together)"
-(( bytes + tracked < 60 * 1024 * 1024 )) || die ".gpu/ plus the tree exceed 60 MiB: too large to carry"
-ls -la "$GPU/lib" "$GPU/lib-fallback" | sed 's/^/  /'
-
-# ---- 4. dry run ----
+# ---- 3. dry run ----
 log "dry run of scripts/gpu_check.sh against .gpu/"
 OUT_DIR=$(mktemp -d)
 if OUT=$OUT_DIR bash "$ROOT/scripts/gpu_check.sh" --dry-run; then
@@ -157,4 +178,16 @@ if OUT=$OUT_DIR bash "$ROOT/scripts/gpu_check.sh" --dry-run; then
 else
   die "dry run failed (log: $OUT_DIR/gpu_check.log)"
 fi
+
+# ---- 4. pack and size ----
+# The binaries (static CUDA runtime, both backends) are ~5 MiB each: they
+# travel as one gzip'd tar that gpu_check.sh unpacks.
+tar -C "$GPU" -czf "$GPU/build.tgz" build
+rm -rf "$GPU/build"
+bytes=$(du -sb "$GPU" | cut -f1)
+tracked=$(git -C "$ROOT" ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+log ".gpu/ holds $((bytes / 1024)) KiB; the tracked tree $((tracked / 1024)) KiB (carry limit: 65536 KiB together)"
+(( bytes + tracked < 60 * 1024 * 1024 )) || die ".gpu/ plus the tree exceed 60 MiB: too large to carry"
+ls -la "$GPU/lib" "$GPU/lib-fallback" | sed 's/^/  /'
+
 log "ready: on a lent GPU run 'bash scripts/gpu_check.sh' with carry [\".gpu\"] (see docs/cuda.md)"
