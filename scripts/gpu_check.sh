@@ -22,7 +22,8 @@
 #             interop) on the GPU's Vulkan driver (SPOOL_DEVICE=vulkan)
 #   heat-*    the main job (samples/heat_chain) on the default device, on
 #             CUDA and on Vulkan: verdicts, results checked, auto vs forced
-#   dispatch  bench_dispatch on the CUDA device, then on the Vulkan device
+#   dispatch  bench_dispatch on the CUDA device (and tally with one
+#             persistent block), then on the Vulkan device
 # Writes $OUT/GPU_RESULTS.md (what was measured, for docs/GPU_RESULTS.md),
 # $OUT/gpu_check.log (everything) and $OUT/dispatch.csv; $OUT defaults to
 # .gpu/out. Exit status 0 when every step that ran passed.
@@ -98,18 +99,6 @@ build_root=$(sed -n 's/^build_root=//p' "$GPU/BUILD_INFO")
 if [[ -n $build_root && $build_root != "$BUILD" && ! -e $build_root ]]; then
   mkdir -p "$(dirname "$build_root")" && ln -s "$BUILD" "$build_root" && say "gpu_check: $build_root -> $BUILD"
 fi
-# The NVIDIA Vulkan driver's manifest where the image keeps it off the
-# loader's default paths.
-if [[ -z ${VK_DRIVER_FILES:-} && -z ${VK_ICD_FILENAMES:-} ]]; then
-  for icd in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
-             /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; do
-    if [[ -f $icd ]]; then
-      [[ $icd == /usr/local/* ]] && export VK_DRIVER_FILES=$icd
-      say "gpu_check: Vulkan driver manifest $icd"
-      break
-    fi
-  done
-fi
 export XDG_CACHE_HOME=$TMP/cache  # autotune store and profiles: nothing outside this run
 export LD_LIBRARY_PATH=$GPU/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if ! "$BUILD/tests/cuda/cuda_grid_test" --gtest_brief=1 >"$TMP/probe.txt" 2>&1; then
@@ -130,6 +119,12 @@ for c in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer
 done
 HAVE_GPU=1
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then HAVE_GPU=0; fi
+# The Vulkan loader and GL dispatch (the image has none): unpacked into /
+# on the GPU machine only (the device tool's recipe), never in a dry run.
+if ((HAVE_GPU && !DRY)) && compgen -G "$GPU/deb/*.deb" >/dev/null; then
+  for f in "$GPU"/deb/*.deb; do dpkg -x "$f" / || say "gpu_check: dpkg -x $f failed"; done
+  ldconfig || true
+fi
 
 # ---- machine ----
 if ((HAVE_GPU)); then
@@ -156,11 +151,23 @@ else
 fi
 
 # ---- devices ----
+# Without a Vulkan device from the loader's default manifests, the NVIDIA
+# driver's own manifest (where the image keeps it), with the loader's
+# messages in the log.
 run_step devices 20 "$TMP/devices.txt" "$BUILD/tools/spool/spool" devices
 rc=$?
-record devices "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "${LAST_SECONDS:-0}"
 HAVE_VULKAN=0
 grep -qE '^ *[0-9]+ .* vulkan ' "$TMP/devices.txt" && HAVE_VULKAN=1
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if ((HAVE_GPU && !HAVE_VULKAN)) && [[ -f $icd && -z ${VK_DRIVER_FILES:-} ]]; then
+  export VK_DRIVER_FILES=$icd
+  say "gpu_check: no Vulkan device; again with VK_DRIVER_FILES=$icd"
+  run_step devices 20 "$TMP/devices.txt" env VK_LOADER_DEBUG=error,warn "$BUILD/tools/spool/spool" devices
+  rc=$?
+  grep -qE '^ *[0-9]+ .* vulkan ' "$TMP/devices.txt" && HAVE_VULKAN=1
+  ((HAVE_VULKAN)) || unset VK_DRIVER_FILES
+fi
+record devices "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "${LAST_SECONDS:-0}"
 
 # ---- ctest -L cuda ----
 # Without ctest (a CMake without it), the same binaries run whole.
@@ -278,17 +285,25 @@ sanitize racecheck racecheck 60 cuda_persistent_gpu_test \
 
 # ---- bench/dispatch ----
 if ((HAVE_GPU)); then
-  run_step dispatch 110 "$TMP/dispatch.txt" env SPOOL_DEVICE=cuda "$BUILD/bench/dispatch/bench_dispatch" --max 30000 --reps 3 \
-    --csv "$OUTDIR/dispatch.csv"
+  run_step dispatch 100 "$TMP/dispatch.txt" env SPOOL_DEVICE=cuda "$BUILD/bench/dispatch/bench_dispatch" --max 10000 --reps 3 \
+    --mixed-batches 100 --csv "$OUTDIR/dispatch.csv"
   rc=$?
   record dispatch "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
 else
   echo "no GPU" >"$TMP/dispatch.txt"
   record dispatch "skipped: no GPU" 0
 fi
+# The persistent mode's cost per item against the grid: one block (no
+# contention for claims) beside the default grid measured above.
+if ((HAVE_GPU)); then
+  run_step dispatch-groups1 40 "$TMP/dispatch-groups1.txt" env SPOOL_DEVICE=cuda SPOOL_PERSISTENT_GROUPS=1 \
+    "$BUILD/bench/dispatch/bench_dispatch" --kernels tally --max 1000 --reps 3 --mixed-batches 0 --enqueue-items 0
+  rc=$?
+  record dispatch-groups1 "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
+fi
 if ((HAVE_VULKAN && HAVE_GPU)); then  # not on lavapipe: minutes there
-  run_step dispatch-vulkan 90 "$TMP/dispatch-vulkan.txt" env SPOOL_DEVICE=vulkan "$BUILD/bench/dispatch/bench_dispatch" --max 30000 --reps 3 \
-    --csv "$OUTDIR/dispatch-vulkan.csv"
+  run_step dispatch-vulkan 90 "$TMP/dispatch-vulkan.txt" env SPOOL_DEVICE=vulkan "$BUILD/bench/dispatch/bench_dispatch" --max 10000 --reps 3 \
+    --mixed-batches 100 --csv "$OUTDIR/dispatch-vulkan.csv"
   rc=$?
   record dispatch-vulkan "$([[ $rc == 0 ]] && echo passed || echo "FAILED: status $rc")" "$LAST_SECONDS"
 else
@@ -370,13 +385,21 @@ for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
     echo '```'
   done
   echo
-  echo "## bench_dispatch --max 30000 --reps 3 (CUDA)"
+  echo "## bench_dispatch --max 10000 --reps 3 --mixed-batches 100 (CUDA)"
   echo
   echo '```'
   cat "$TMP/dispatch.txt"
   echo '```'
   echo
-  echo "## bench_dispatch --max 30000 --reps 3 (Vulkan)"
+  if [[ -f $TMP/dispatch-groups1.txt ]]; then
+    echo "## bench_dispatch --kernels tally --max 1000 with SPOOL_PERSISTENT_GROUPS=1 (CUDA)"
+    echo
+    echo '```'
+    cat "$TMP/dispatch-groups1.txt"
+    echo '```'
+    echo
+  fi
+  echo "## bench_dispatch --max 10000 --reps 3 --mixed-batches 100 (Vulkan)"
   echo
   echo '```'
   cat "$TMP/dispatch-vulkan.txt"

@@ -13,8 +13,9 @@
 #      writes the paths of wherever it runs), the shared libraries the binaries
 #      need that a CUDA image lacks (ldd: the Vulkan loader and SPIRV-Cross
 #      too; libstdc++/libgcc_s apart, used only if the image's are older), the
-#      data files the Vulkan tests read by build-tree path (SPIR-V), GL
-#      dispatch (which the NVIDIA Vulkan driver needs), and what was built;
+#      data files the Vulkan tests read by build-tree path (SPIR-V), the
+#      Debian packages of the Vulkan loader and GL dispatch (.gpu/deb), and
+#      what was built;
 #   3. runs scripts/gpu_check.sh --dry-run against .gpu/ (here the GPU tests
 #      skip; the Vulkan steps run on lavapipe): every binary loads, ctest
 #      finds the cuda label's tests, the result file is written;
@@ -117,10 +118,13 @@ done
   done
 done) >"$GPU/DATA"
 
-# The NVIDIA Vulkan driver (libGLX_nvidia) needs GL dispatch, which a CUDA
-# image may lack; the loader itself comes with the ldd copies below.
-glx=$(ldconfig -p | awk '$1 == "libGLdispatch.so.0" {print $NF; exit}')
-[[ -n $glx ]] && cp -L "$glx" "$GPU/lib/libGLdispatch.so.0" || log "warning: no libGLdispatch.so.0 here (libglvnd0): the NVIDIA Vulkan driver may not load"
+# The Vulkan loader and the GL dispatch libraries the NVIDIA Vulkan driver
+# loads, as Debian packages (the device tool's recipe): gpu_check.sh unpacks
+# them into / on the GPU machine, whose image has none.
+mkdir -p "$GPU/deb"
+if ! (cd "$GPU/deb" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1); then
+  log "warning: apt-get download of the Vulkan loader packages failed: the Vulkan steps rely on the image"
+fi
 
 # ctest files of tests/cuda, with this machine's paths as placeholders. The
 # top-level file lists only tests/cuda: the other directories' tests are not

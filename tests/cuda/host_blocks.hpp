@@ -42,7 +42,7 @@ struct HostMem {
   static void store_sys(std::uint32_t* p, std::uint32_t v) {
     std::atomic_ref<std::uint32_t>(*p).store(v, std::memory_order_release);
   }
-  static void add_sys(std::uint32_t* p, std::uint32_t v) {
+  static void add_dev(std::uint32_t* p, std::uint32_t v) {
     std::atomic_ref<std::uint32_t>(*p).fetch_add(v, std::memory_order_relaxed);
   }
   static std::uint32_t load_dev(std::uint32_t* p) {

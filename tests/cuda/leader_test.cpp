@@ -22,6 +22,9 @@ namespace {
 using namespace spool;
 using spool::cuda::ring::Claim;
 using spool::cuda::ring::kDctlDone;
+using spool::cuda::ring::kDctlDoneCount;
+using spool::cuda::ring::kDctlInspect;
+using spool::cuda::ring::kDctlRunning;
 using spool::cuda::ring::kDctlTailSeen;
 using test::HostBlocks;
 using test::HostLeader;
@@ -82,7 +85,8 @@ TEST(CudaLeader, ClaimsPublishedSlotsInOrderAndMarksClaimDoneAndMirror) {
   HostLeader l = r.leader();
   l.enter();
   EXPECT_EQ(r.words[SPOOL_RING_STARTED], 1u);
-  EXPECT_EQ(r.words[SPOOL_RING_RUNNING], 1u);
+  EXPECT_EQ(r.dctl[kDctlRunning], 1u);
+  EXPECT_EQ(r.words[SPOOL_RING_RUNNING], 0u);  // the ring only ever sees loads and stores
   const Claim a = l.next();
   ASSERT_TRUE(a.run);
   EXPECT_EQ(a.seq, 0u);
@@ -94,7 +98,8 @@ TEST(CudaLeader, ClaimsPublishedSlotsInOrderAndMarksClaimDoneAndMirror) {
   EXPECT_EQ(r.state(0)[SPOOL_RING_DONE], tag(0));
   EXPECT_EQ(r.state(0)[SPOOL_RING_STATUS], SPOOL_RING_STATUS_OK);
   EXPECT_EQ(r.dctl[kDctlDone + 0], tag(0));
-  EXPECT_EQ(r.words[SPOOL_RING_DONE_COUNT], 1u);
+  EXPECT_EQ(r.dctl[kDctlDoneCount], 1u);
+  EXPECT_EQ(r.words[SPOOL_RING_DONE_COUNT], 0u);
   const Claim b = l.next();
   ASSERT_TRUE(b.run);
   EXPECT_EQ(b.seq, 1u);
@@ -103,8 +108,14 @@ TEST(CudaLeader, ClaimsPublishedSlotsInOrderAndMarksClaimDoneAndMirror) {
   r.words[SPOOL_RING_PARK] = 1;  // nothing left: PARK means exit
   EXPECT_FALSE(l.next().run);
   l.leave();
-  EXPECT_EQ(r.words[SPOOL_RING_RUNNING], 0u);
+  EXPECT_EQ(r.dctl[kDctlRunning], 0u);
+  EXPECT_EQ(r.dctl[kDctlDoneCount], 2u);
   EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 2u);
+  // A second block entering bumps STARTED again (a plain load and store).
+  HostLeader l2 = r.leader();
+  l2.enter();
+  EXPECT_EQ(r.words[SPOOL_RING_STARTED], 2u);
+  l2.leave();
 }
 
 TEST(CudaLeader, ShutdownStopsBeforeTheNextClaimAndParkWaitsForTheQueueToEmpty) {
@@ -203,7 +214,7 @@ TEST(CudaLeader, ResumeKeepsHeadAndMirrorWhileAFreshLaunchStartsOver) {
   EXPECT_EQ(fresh.offset_bytes, 0u);
   EXPECT_EQ(fresh.bytes, cuda::ring::dctl_words(1024) * 4);
   EXPECT_EQ(resume.offset_bytes, SPOOL_RING_DCTL_RETIRE * 4u);
-  EXPECT_EQ(resume.bytes, 4u);
+  EXPECT_EQ(resume.bytes, 8u);  // RETIRE and the claim lock
 
   Ring r(4);
   r.publish(0, false);
@@ -247,6 +258,53 @@ TEST(CudaLeader, IdleLeadersReadTheHostLineOncePerStride) {
   HostMem::sys_reads = 0;
   ASSERT_EQ(n.next().seq, 1u);
   EXPECT_EQ(HostMem::sys_reads, 3u);  // SHUTDOWN, FLAGS, GATE_SEQ of slot 1: TAIL from the mirror
+}
+
+TEST(CudaLeader, LeadersWaitingForTheClaimLockReadOnlyShutdownOncePerStride) {
+  Ring r(4);
+  r.publish(0, false);
+  r.dctl[kDctlTailSeen] = 1;  // TAIL already seen
+  r.dctl[kDctlInspect] = 1;   // another leader inspects slot 0
+  HostLeader b = r.leader(264);
+  HostMem::sys_reads = 0;
+  {
+    PauseHook hook([&](std::uint64_t n) {
+      EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 0u);
+      if (n == 32) r.dctl[kDctlInspect] = 0;  // the other leader let go without claiming
+    });
+    const Claim c = b.next();
+    ASSERT_TRUE(c.run);
+    EXPECT_EQ(c.seq, 0u);
+  }
+  // 32 polls for the lock, SHUTDOWN read at the 1st and 17th; then slot 0's
+  // header once (SHUTDOWN, FLAGS, GATE_SEQ). Before the lock every waiting
+  // leader read every header: 264 blocks made each claim cost ~145 us on an H200.
+  EXPECT_EQ(HostMem::sys_reads, 2u + 3u);
+  EXPECT_EQ(r.dctl[kDctlInspect], 0u);
+  EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 1u);
+  EXPECT_EQ(r.state(0)[SPOOL_RING_CLAIM], tag(0));
+}
+
+TEST(CudaLeader, ShutdownWhileHoldingTheLockForAGateLeavesTheSlotUnclaimedAndTheLockFree) {
+  Ring r(4);
+  r.publish(0, false);
+  r.publish(1, true);
+  HostLeader a = r.leader(2), c = r.leader(2);
+  ASSERT_EQ(a.next().seq, 0u);  // 0 runs (not finished): 1's gate stays shut
+  {
+    PauseHook hook([&](std::uint64_t n) {
+      EXPECT_EQ(r.dctl[kDctlInspect], 1u);  // c holds the lock while it waits
+      if (n == 5) r.words[SPOOL_RING_SHUTDOWN] = 1;
+    });
+    EXPECT_FALSE(c.next().run);
+  }
+  EXPECT_EQ(r.dctl[kDctlInspect], 0u);
+  EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 1u);
+  EXPECT_EQ(r.state(1)[SPOOL_RING_CLAIM], 0u);  // the host re-runs slot 1
+  // Waiting for the lock ends on SHUTDOWN too.
+  r.dctl[kDctlInspect] = 1;
+  HostLeader d = r.leader(2);
+  EXPECT_FALSE(d.next().run);
 }
 
 // ---- the leader in threads, under the core's persistent queue ----

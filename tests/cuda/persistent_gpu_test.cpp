@@ -437,7 +437,7 @@ TEST_F(PersistentGpu, HungKernelFailsItsItemsAndTheDeviceRecoversWhenItEnds) {
 // ---- memory released while the kernel is resident ----
 
 TEST_F(PersistentGpu, BufferDroppedWhileTheKernelIsResidentIsFreedAfterItParks) {
-  auto dev = open({{"SPOOL_PARK_US", "600000000"}});  // the kernel stays until parked explicitly
+  auto dev = open({{"SPOOL_PARK_US", "60000000"}});  // the kernel stays until parked explicitly
   auto k = dev->load_builtin("tally", {});
   auto counts = dev->create_buffer(1024 * 4, false);
   cuda::abi::TallyArgs a{reinterpret_cast<std::uint32_t*>(counts->device_address()), 0};

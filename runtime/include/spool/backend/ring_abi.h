@@ -58,10 +58,12 @@
 
 /* ---- device line (words 32..63, written by the device only) ---- */
 #define SPOOL_RING_DEVICE_LINE 32u
-#define SPOOL_RING_STARTED 32u      /* workgroups that entered the loop (all launches) */
-#define SPOOL_RING_RUNNING 33u      /* workgroups inside the loop now */
+#define SPOOL_RING_STARTED 32u      /* workgroups that entered the loop (all launches); the host only
+                                     * checks that it changed after a launch. CUDA bumps it with a load
+                                     * and a store (no atomics on mapped host memory): not exact there */
+#define SPOOL_RING_RUNNING 33u      /* workgroups inside the loop now (CUDA: in its dctl instead) */
 #define SPOOL_RING_HEARTBEAT 34u    /* poll iterations, for the host's liveness check */
-#define SPOOL_RING_DONE_COUNT 35u   /* slots finished */
+#define SPOOL_RING_DONE_COUNT 35u   /* slots finished (CUDA: in its dctl instead) */
 #define SPOOL_RING_RETIRED 36u      /* workgroups that retired before their loop budget ran out */
 
 #define SPOOL_RING_CONTROL_WORDS 64u

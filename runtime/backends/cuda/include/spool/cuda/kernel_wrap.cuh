@@ -44,7 +44,8 @@ struct FnBody {
 };
 
 // The leader's memory operations on the GPU: the ring is mapped host memory
-// (system scope), the device control block device memory (device scope).
+// (system scope: loads and stores only, never a read-modify-write), the
+// device control block device memory (device scope).
 struct DeviceMem {
   using Sys = ::cuda::atomic_ref<std::uint32_t, ::cuda::thread_scope_system>;
   using Dev = ::cuda::atomic_ref<std::uint32_t, ::cuda::thread_scope_device>;
@@ -57,11 +58,6 @@ struct DeviceMem {
   __device__ __forceinline__ static void store_sys(std::uint32_t* p, std::uint32_t v) {
     Sys(*p).store(v, ::cuda::memory_order_release);
   }
-  // Only device threads update these counters (never the host): atomic
-  // with respect to the GPU, whatever cudaDevAttrHostNativeAtomicSupported.
-  __device__ __forceinline__ static void add_sys(std::uint32_t* p, std::uint32_t v) {
-    Sys(*p).fetch_add(v, ::cuda::memory_order_relaxed);
-  }
   __device__ __forceinline__ static std::uint32_t load_dev(std::uint32_t* p) {
     return Dev(*p).load(::cuda::memory_order_acquire);
   }
@@ -71,6 +67,9 @@ struct DeviceMem {
   __device__ __forceinline__ static bool cas_dev(std::uint32_t* p, std::uint32_t expected, std::uint32_t desired) {
     return Dev(*p).compare_exchange_strong(expected, desired, ::cuda::memory_order_acq_rel,
                                            ::cuda::memory_order_acquire);
+  }
+  __device__ __forceinline__ static void add_dev(std::uint32_t* p, std::uint32_t v) {
+    Dev(*p).fetch_add(v, ::cuda::memory_order_relaxed);
   }
   __device__ __forceinline__ static void pause(std::uint32_t ns) { __nanosleep(ns); }
 };
