@@ -23,7 +23,6 @@ using namespace spool;
 using spool::cuda::ring::Claim;
 using spool::cuda::ring::kDctlDone;
 using spool::cuda::ring::kDctlDoneCount;
-using spool::cuda::ring::kDctlInspect;
 using spool::cuda::ring::kDctlRunning;
 using spool::cuda::ring::kDctlTailSeen;
 using test::HostBlocks;
@@ -214,7 +213,7 @@ TEST(CudaLeader, ResumeKeepsHeadAndMirrorWhileAFreshLaunchStartsOver) {
   EXPECT_EQ(fresh.offset_bytes, 0u);
   EXPECT_EQ(fresh.bytes, cuda::ring::dctl_words(1024) * 4);
   EXPECT_EQ(resume.offset_bytes, SPOOL_RING_DCTL_RETIRE * 4u);
-  EXPECT_EQ(resume.bytes, 8u);  // RETIRE and the claim lock
+  EXPECT_EQ(resume.bytes, 4u);
 
   Ring r(4);
   r.publish(0, false);
@@ -258,53 +257,6 @@ TEST(CudaLeader, IdleLeadersReadTheHostLineOncePerStride) {
   HostMem::sys_reads = 0;
   ASSERT_EQ(n.next().seq, 1u);
   EXPECT_EQ(HostMem::sys_reads, 3u);  // SHUTDOWN, FLAGS, GATE_SEQ of slot 1: TAIL from the mirror
-}
-
-TEST(CudaLeader, LeadersWaitingForTheClaimLockReadOnlyShutdownOncePerStride) {
-  Ring r(4);
-  r.publish(0, false);
-  r.dctl[kDctlTailSeen] = 1;  // TAIL already seen
-  r.dctl[kDctlInspect] = 1;   // another leader inspects slot 0
-  HostLeader b = r.leader(264);
-  HostMem::sys_reads = 0;
-  {
-    PauseHook hook([&](std::uint64_t n) {
-      EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 0u);
-      if (n == 32) r.dctl[kDctlInspect] = 0;  // the other leader let go without claiming
-    });
-    const Claim c = b.next();
-    ASSERT_TRUE(c.run);
-    EXPECT_EQ(c.seq, 0u);
-  }
-  // 32 polls for the lock, SHUTDOWN read at the 1st and 17th; then slot 0's
-  // header once (SHUTDOWN, FLAGS, GATE_SEQ). Before the lock every waiting
-  // leader read every header: 264 blocks made each claim cost ~145 us on an H200.
-  EXPECT_EQ(HostMem::sys_reads, 2u + 3u);
-  EXPECT_EQ(r.dctl[kDctlInspect], 0u);
-  EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 1u);
-  EXPECT_EQ(r.state(0)[SPOOL_RING_CLAIM], tag(0));
-}
-
-TEST(CudaLeader, ShutdownWhileHoldingTheLockForAGateLeavesTheSlotUnclaimedAndTheLockFree) {
-  Ring r(4);
-  r.publish(0, false);
-  r.publish(1, true);
-  HostLeader a = r.leader(2), c = r.leader(2);
-  ASSERT_EQ(a.next().seq, 0u);  // 0 runs (not finished): 1's gate stays shut
-  {
-    PauseHook hook([&](std::uint64_t n) {
-      EXPECT_EQ(r.dctl[kDctlInspect], 1u);  // c holds the lock while it waits
-      if (n == 5) r.words[SPOOL_RING_SHUTDOWN] = 1;
-    });
-    EXPECT_FALSE(c.next().run);
-  }
-  EXPECT_EQ(r.dctl[kDctlInspect], 0u);
-  EXPECT_EQ(r.dctl[SPOOL_RING_DCTL_HEAD], 1u);
-  EXPECT_EQ(r.state(1)[SPOOL_RING_CLAIM], 0u);  // the host re-runs slot 1
-  // Waiting for the lock ends on SHUTDOWN too.
-  r.dctl[kDctlInspect] = 1;
-  HostLeader d = r.leader(2);
-  EXPECT_FALSE(d.next().run);
 }
 
 // ---- the leader in threads, under the core's persistent queue ----

@@ -33,22 +33,11 @@
 //    memory. Gates (FLAG_GATE: claim only when every earlier slot is done)
 //    are evaluated from it, not from the host-visible DONE tags.
 //
-// Claim sequence of a leader (before every claim: RETIRE):
-//   h = HEAD; if TAIL_SEEN - h > 0 (slot h is published): take the claim
-//   lock (INSPECT, a device-scope compare-and-swap; test first); holding
-//   it, read HEAD again, then SHUTDOWN, FLAGS and GATE_SEQ of slot h (one
-//   bus round trip); with FLAG_GATE wait (back off, holding the lock) until
-//   every seq < GATE_SEQ is done; exit on SHUTDOWN (lock released, h left
-//   unclaimed); else HEAD = h+1, CLAIM = tag(h), release the lock and run
-//   slot h's range [BEGIN, END).
-//   Why a lock: every leader that tried h used to read its header over the
-//   bus before the compare-and-swap, so each claim cost as many bus reads as
-//   there were waiting leaders (an H200 with 264 blocks: ~145 us per item,
-//   ~8 us with one block). Now one leader reads each header once. Leaders
-//   waiting for the lock read SHUTDOWN only every `stride`-th poll. A block
-//   never waits for the lock on a block that is not running (the holder is
-//   running), and the holder waits only for slots claimed before h, whose
-//   blocks are running too.
+// Claim sequence of a leader (before every claim: RETIRE, SHUTDOWN):
+//   h = HEAD; if TAIL_SEEN - h > 0 (slot h is published): read FLAGS and
+//   GATE_SEQ of slot h (once per h); with FLAG_GATE wait (back off) until
+//   every seq < GATE_SEQ is done; exit on SHUTDOWN; CAS HEAD h -> h+1; the
+//   winner stores CLAIM = tag(h) and runs slot h's range [BEGIN, END).
 // Finish: STATUS, then the DONE mirror, then DONE = tag(h) (release, system
 // scope): the mirror is ordered before the host can see the slot done and
 // reuse it, so a newer occupant's mirror entry is never overwritten by an
@@ -59,6 +48,15 @@
 // reclaimed (done); the slots in (G - capacity, G) each hold their own
 // occupant's tag once done, or a newer occupant's (which the host published
 // only after reclaiming them).
+//
+// Known cost (docs/GPU_RESULTS.md, an H200 on PCIe): every leader waiting
+// for slot h reads its header over the bus before the compare-and-swap, so a
+// claim costs as many bus reads as there are waiting leaders: with the
+// default grid (264 blocks) ~145 us per one-index item, ~7 us with 16
+// blocks, ~8 us with one. A claim lock (one reader per header) measured
+// worse (~250 us: the waiters' SHUTDOWN reads then saturate the bus); see
+// branch cuda-claim-lock. The policy learns these costs and picks launches
+// or a recorded replay there.
 //
 // LOOP_BUDGET is 0 on CUDA (GPUs have no loop limit): the leader ignores it,
 // never retires, and STATUS is always OK. HEARTBEAT is not kept (an atomic
@@ -83,9 +81,8 @@ namespace spool::cuda::ring {
 
 // ---- the CUDA device control block (32-bit words) ----
 // Words 0 and 1: SPOOL_RING_DCTL_HEAD and SPOOL_RING_DCTL_RETIRE.
-inline constexpr std::uint32_t kDctlInspect = 2;    // 1 while a leader inspects slot HEAD (the claim lock)
-inline constexpr std::uint32_t kDctlRunning = 3;    // blocks inside the loop now (diagnostic)
-inline constexpr std::uint32_t kDctlDoneCount = 4;  // slots finished since the last fresh launch (diagnostic)
+inline constexpr std::uint32_t kDctlRunning = 2;    // blocks inside the loop now (diagnostic)
+inline constexpr std::uint32_t kDctlDoneCount = 3;  // slots finished since the last fresh launch (diagnostic)
 inline constexpr std::uint32_t kDctlTailSeen = 32;  // own 128-byte line: read by every idle leader
 inline constexpr std::uint32_t kDctlDone = 64;      // `capacity` words: the DONE mirror
 
@@ -94,17 +91,15 @@ SPOOL_RING_HD constexpr std::size_t dctl_words(std::uint32_t capacity) noexcept 
 }
 
 // The bytes of the device control block a launch zeroes: all of it when the
-// ring is fresh (sequence numbers restart at 0), only RETIRE and the claim
-// lock when the kernel resumes over the same ring (HEAD, TAIL_SEEN and the
-// mirror stay valid).
+// ring is fresh (sequence numbers restart at 0), only RETIRE when the kernel
+// resumes over the same ring (HEAD, TAIL_SEEN and the mirror stay valid).
 struct DctlReset {
   std::size_t offset_bytes;
   std::size_t bytes;
 };
 SPOOL_RING_HD constexpr DctlReset dctl_reset(std::uint32_t capacity, bool fresh) noexcept {
-  static_assert(SPOOL_RING_DCTL_RETIRE + 1 == kDctlInspect, "RETIRE and the claim lock are reset together");
   return fresh ? DctlReset{0, dctl_words(capacity) * 4}
-               : DctlReset{std::size_t{SPOOL_RING_DCTL_RETIRE} * 4, 8};
+               : DctlReset{std::size_t{SPOOL_RING_DCTL_RETIRE} * 4, 4};
 }
 
 // Idle polls between reads of the host line, for a grid of `blocks`: about
@@ -153,7 +148,7 @@ class Leader {
     backoff_ = kMinBackoffNs;
     idle_ = 0;
     vdone_ = 0;
-    exit_ = false;
+    peeked_ = false;
   }
 
   SPOOL_RING_LEADER_FN void enter() {
@@ -174,10 +169,11 @@ class Leader {
   SPOOL_RING_LEADER_FN Claim next() {
     for (;;) {
       if (Mem::load_dev(dctl_ + SPOOL_RING_DCTL_RETIRE) != 0u) return Claim{};
-      if (!published(Mem::load_dev(dctl_ + SPOOL_RING_DCTL_HEAD))) {
+      const std::uint32_t h = Mem::load_dev(dctl_ + SPOOL_RING_DCTL_HEAD);
+      const std::uint32_t seen = Mem::load_dev(dctl_ + kDctlTailSeen);
+      if (static_cast<std::int32_t>(seen - h) <= 0) {
         if (++polls_ >= stride_) {
           polls_ = 0;
-          const std::uint32_t seen = Mem::load_dev(dctl_ + kDctlTailSeen);
           const std::uint32_t tail = Mem::load_sys(ring_ + SPOOL_RING_TAIL);
           if (static_cast<std::int32_t>(tail - seen) > 0) {
             raise_seen(tail);
@@ -193,20 +189,36 @@ class Leader {
         back_off(kMaxIdleBackoffNs);
         continue;
       }
-      // Work is published: take the claim lock (test, then swap).
-      if (Mem::load_dev(dctl_ + kDctlInspect) != 0u || !Mem::cas_dev(dctl_ + kDctlInspect, 0u, 1u)) {
-        if (++polls_ >= stride_) {
+      // Slot h is published. Its FLAGS and GATE_SEQ cannot change before
+      // it is claimed: read them (with SHUTDOWN, one bus round trip) once.
+      bool shutdown_fresh = false;
+      std::uint32_t shutdown = 0;
+      if (!peeked_ || peek_seq_ != h) {
+        std::uint32_t* s = slot(h);
+        shutdown = Mem::peek_sys(ring_ + SPOOL_RING_SHUTDOWN);
+        peek_flags_ = Mem::peek_sys(s + SPOOL_RING_FLAGS);
+        peek_gate_ = Mem::peek_sys(s + SPOOL_RING_GATE_SEQ);
+        peek_seq_ = h;
+        peeked_ = true;
+        shutdown_fresh = true;
+      }
+      if ((peek_flags_ & SPOOL_RING_FLAG_GATE) != 0u && !gate_open(peek_gate_)) {
+        // A predecessor is still running: wait, reading the host line only
+        // every stride-th poll.
+        if (!shutdown_fresh && ++polls_ >= stride_) {
           polls_ = 0;
-          if (Mem::peek_sys(ring_ + SPOOL_RING_SHUTDOWN) != 0u) return Claim{};
+          shutdown = Mem::peek_sys(ring_ + SPOOL_RING_SHUTDOWN);
         }
+        if (shutdown != 0u) return Claim{};
         back_off(kMaxGateBackoffNs);
         continue;
       }
-      const Claim c = inspect_locked();
-      if (c.run || exit_) {
-        exit_ = false;
-        return c;
-      }
+      if (!shutdown_fresh) shutdown = Mem::peek_sys(ring_ + SPOOL_RING_SHUTDOWN);
+      if (shutdown != 0u) return Claim{};
+      if (!Mem::cas_dev(dctl_ + SPOOL_RING_DCTL_HEAD, h, h + 1u)) continue;  // another block took it
+      Mem::store_sys(state(h) + SPOOL_RING_CLAIM, SPOOL_RING_TAG(h));
+      busy();
+      return Claim{true, h};
     }
   }
 
@@ -228,50 +240,6 @@ class Leader {
   SPOOL_RING_LEADER_FN void back_off(std::uint32_t max_ns) {
     Mem::pause(backoff_);
     backoff_ = backoff_ >= max_ns ? max_ns : backoff_ * 2u;
-  }
-  SPOOL_RING_LEADER_FN bool published(std::uint32_t h) const {
-    return static_cast<std::int32_t>(Mem::load_dev(dctl_ + kDctlTailSeen) - h) > 0;
-  }
-  // Holding the claim lock: claim slot HEAD (run), or release the lock and
-  // return no claim, with exit_ set when the block must exit.
-  SPOOL_RING_LEADER_FN Claim inspect_locked() {
-    const std::uint32_t h = Mem::load_dev(dctl_ + SPOOL_RING_DCTL_HEAD);  // the last holder may have moved it
-    if (!published(h)) {
-      Mem::store_dev(dctl_ + kDctlInspect, 0u);
-      return Claim{};
-    }
-    // Slot h is published and, HEAD being h, not yet claimed: its FLAGS and
-    // GATE_SEQ cannot change while the lock is held. One bus round trip.
-    std::uint32_t* s = slot(h);
-    std::uint32_t shutdown = Mem::peek_sys(ring_ + SPOOL_RING_SHUTDOWN);
-    const std::uint32_t flags = Mem::peek_sys(s + SPOOL_RING_FLAGS);
-    const std::uint32_t gate = Mem::peek_sys(s + SPOOL_RING_GATE_SEQ);
-    if ((flags & SPOOL_RING_FLAG_GATE) != 0u) {
-      // A predecessor is still running: wait, reading the host line only
-      // every stride-th poll.
-      std::uint32_t polls = 0;
-      while (shutdown == 0u && !gate_open(gate)) {
-        if (Mem::load_dev(dctl_ + SPOOL_RING_DCTL_RETIRE) != 0u) {
-          shutdown = 1u;
-          break;
-        }
-        back_off(kMaxGateBackoffNs);
-        if (++polls >= stride_) {
-          polls = 0;
-          shutdown = Mem::peek_sys(ring_ + SPOOL_RING_SHUTDOWN);
-        }
-      }
-    }
-    if (shutdown != 0u) {
-      Mem::store_dev(dctl_ + kDctlInspect, 0u);
-      exit_ = true;
-      return Claim{};
-    }
-    Mem::store_dev(dctl_ + SPOOL_RING_DCTL_HEAD, h + 1u);
-    Mem::store_sys(state(h) + SPOOL_RING_CLAIM, SPOOL_RING_TAG(h));
-    Mem::store_dev(dctl_ + kDctlInspect, 0u);  // release: the next holder sees HEAD = h + 1
-    busy();
-    return Claim{true, h};
   }
   SPOOL_RING_LEADER_FN void raise_seen(std::uint32_t tail) {
     std::uint32_t cur = Mem::load_dev(dctl_ + kDctlTailSeen);
@@ -299,7 +267,10 @@ class Leader {
   std::uint32_t backoff_ = kMinBackoffNs;
   std::uint32_t idle_ = 0;
   std::uint32_t vdone_ = 0;
-  bool exit_ = false;  // inspect_locked() saw SHUTDOWN or RETIRE
+  bool peeked_ = false;  // peek_*: FLAGS and GATE_SEQ of slot peek_seq_
+  std::uint32_t peek_seq_ = 0;
+  std::uint32_t peek_flags_ = 0;
+  std::uint32_t peek_gate_ = 0;
 };
 
 }  // namespace spool::cuda::ring
