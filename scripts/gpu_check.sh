@@ -18,8 +18,9 @@
 #   memcheck, racecheck
 #             compute-sanitizer on the GPU tests (small selections)
 #   devices   spool devices: both backends' view of the machine
-#   vulkan-*  the Vulkan tests that run kernels (vulkan_tests, differential,
-#             interop) on the GPU's Vulkan driver (SPOOL_DEVICE=vulkan)
+#   vulkan-*  a one-test probe, then the Vulkan tests that run kernels
+#             (vulkan_tests, differential, interop) on the GPU's Vulkan
+#             driver (SPOOL_DEVICE=vulkan); skipped when the probe fails
 #   heat-*    the main job (samples/heat_chain) on the default device, on
 #             CUDA and on Vulkan: verdicts, results checked, auto vs forced
 #   dispatch  bench_dispatch on the CUDA device (and tally with one
@@ -70,7 +71,11 @@ run_step() {
   say "-- $name: $* (limit ${limit} s)"
   local t0
   t0=$(date +%s)
-  timeout -k 10 "$limit" "$@" >"$out" 2>&1
+  # Line-buffered, so that a step killed at its limit still shows how far it
+  # got (which test hung); not under compute-sanitizer (NOBUF=1).
+  local buf=()
+  [[ ${NOBUF:-0} == 0 ]] && command -v stdbuf >/dev/null && buf=(stdbuf -oL -eL)
+  timeout -k 10 "$limit" "${buf[@]}" "$@" >"$out" 2>&1
   local rc=$?
   cat "$out" >>"$LOG"
   LAST_SECONDS=$(($(date +%s) - t0))
@@ -230,14 +235,27 @@ gtest_step() {  # name limit outfile binary [args...]: a gtest binary whole
     record "$name" "FAILED: status $rc $line" "$LAST_SECONDS"
   fi
 }
+# A probe first: on an H200 (2026-11-29) every Vulkan step ran into its
+# limit, so one short test decides whether the rest can run at all.
 if ((HAVE_VULKAN)); then
-  gtest_step vulkan-tests 100 "$TMP/vulkan-tests.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vulkan_tests" --gtest_brief=1
-  gtest_step vulkan-differential 90 "$TMP/vulkan-differential.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vk_differential_tests" --gtest_brief=1
-  gtest_step vulkan-interop 45 "$TMP/vulkan-interop.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vk_interop_tests" --gtest_brief=1
+  gtest_step vulkan-probe 25 "$TMP/vulkan-probe.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vulkan_tests" \
+    --gtest_filter='VulkanErrors.PersistentOnModuleWithoutVariantIsClearError'
+  if [[ ${STATUS[vulkan-probe]} == FAILED* ]]; then
+    say "gpu_check: the Vulkan probe failed or hung: the other Vulkan steps are skipped"
+    tail -20 "$TMP/vulkan-probe.txt" >>"$TMP/vulkan-tests.txt"
+    HAVE_VULKAN=0
+    VULKAN_WHY="the probe (one test) failed or hung"
+  fi
+fi
+if ((HAVE_VULKAN)); then
+  # Not brief: each test's RUN line shows which one a timeout cut off.
+  gtest_step vulkan-tests 100 "$TMP/vulkan-tests.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vulkan_tests"
+  gtest_step vulkan-differential 90 "$TMP/vulkan-differential.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vk_differential_tests"
+  gtest_step vulkan-interop 45 "$TMP/vulkan-interop.txt" env SPOOL_DEVICE=vulkan "$BUILD/tests/runtime/vk_interop_tests"
 else
   for s in vulkan-tests vulkan-differential vulkan-interop; do
-    echo "no Vulkan device (spool devices)" >"$TMP/$s.txt"
-    record "$s" "skipped: no Vulkan device" 0
+    echo "${VULKAN_WHY:-no Vulkan device (spool devices)}" >>"$TMP/$s.txt"
+    record "$s" "skipped: ${VULKAN_WHY:-no Vulkan device}" 0
   done
 fi
 
@@ -255,7 +273,7 @@ if ((HAVE_GPU)); then
 else
   record heat-cuda "skipped: no GPU" 0
 fi
-if ((HAVE_VULKAN)); then heat heat-vulkan vulkan; else record heat-vulkan "skipped: no Vulkan device" 0; fi
+if ((HAVE_VULKAN)); then heat heat-vulkan vulkan; else record heat-vulkan "skipped: ${VULKAN_WHY:-no Vulkan device}" 0; fi
 
 # ---- compute-sanitizer ----
 sanitize() {  # name tool limit binary filter [env...]
@@ -264,7 +282,7 @@ sanitize() {  # name tool limit binary filter [env...]
   if ((!HAVE_GPU)); then record "$name" "skipped: no GPU" 0; return; fi
   if [[ -z $SANITIZER ]]; then record "$name" "skipped: compute-sanitizer not found" 0; return; fi
   # Instrumented kernels are slow: a long watchdog, so that no item counts as stalled.
-  run_step "$name" "$limit" "$TMP/$name.txt" env SPOOL_WATCHDOG_MS=60000 SPOOL_GRACE_MS=60000 "$@" \
+  NOBUF=1 run_step "$name" "$limit" "$TMP/$name.txt" env SPOOL_WATCHDOG_MS=60000 SPOOL_GRACE_MS=60000 "$@" \
     "$SANITIZER" --tool "$tool" --error-exitcode 99 \
     "$BUILD/tests/cuda/$bin" --gtest_filter="$filter"
   local rc=$?
@@ -357,13 +375,14 @@ for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
     grep -E '^\[ +(OK|FAILED|SKIPPED|PASSED) +\]|Failure|replay:' "$TMP/groups$g.txt" | head -30
     echo '```'
   done
-  for s in vulkan-tests vulkan-differential vulkan-interop; do
+  for s in vulkan-probe vulkan-tests vulkan-differential vulkan-interop; do
     [[ -f $TMP/$s.txt ]] || continue
     echo
     echo "## $s"
     echo
     echo '```'
     grep -E '^\[ +(FAILED|SKIPPED|PASSED) +\]|Failure|tests? from .* ran' "$TMP/$s.txt" | head -30
+    if [[ ${STATUS[$s]:-} == FAILED* ]]; then echo "-- last lines:"; tail -8 "$TMP/$s.txt"; fi
     echo '```'
   done
   for s in heat-default heat-cuda heat-vulkan; do
