@@ -330,6 +330,24 @@ else
 fi
 
 # ---- results ----
+# A result section: a heading, then CMD's output on FILE in a code block.
+section() {  # title file cmd...
+  local title=$1 file=$2
+  shift 2
+  [[ -f $file ]] || return 0
+  printf '\n## %s\n\n```\n' "$title"
+  "$@" <"$file"
+  echo '```'
+}
+# A gtest step's summary lines; its last lines too when it failed ($1: status).
+gtest_lines() {
+  local out
+  out=$(cat)
+  grep -E '^\[ +(FAILED|SKIPPED|PASSED) +\]|Failure|tests? from .* ran' -m 30 <<<"$out"
+  [[ $1 == FAILED* ]] && { echo "-- last lines:"; tail -8 <<<"$out"; }
+  return 0
+}
+
 failed=0
 for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
 {
@@ -376,32 +394,13 @@ for s in "${STEPS[@]}"; do [[ ${STATUS[$s]} == FAILED* ]] && failed=1; done
     echo '```'
   done
   for s in vulkan-probe vulkan-tests vulkan-differential vulkan-interop; do
-    [[ -f $TMP/$s.txt ]] || continue
-    echo
-    echo "## $s"
-    echo
-    echo '```'
-    grep -E '^\[ +(FAILED|SKIPPED|PASSED) +\]|Failure|tests? from .* ran' "$TMP/$s.txt" | head -30
-    if [[ ${STATUS[$s]:-} == FAILED* ]]; then echo "-- last lines:"; tail -8 "$TMP/$s.txt"; fi
-    echo '```'
+    section "$s" "$TMP/$s.txt" gtest_lines "${STATUS[$s]:-}"
   done
   for s in heat-default heat-cuda heat-vulkan; do
-    [[ -f $TMP/$s.txt ]] || continue
-    echo
-    echo "## $s (spool_heat_chain --rounds 2 --compare-reps 3)"
-    echo
-    echo '```'
-    tail -40 "$TMP/$s.txt"
-    echo '```'
+    section "$s (spool_heat_chain --rounds 2 --compare-reps 3)" "$TMP/$s.txt" tail -40
   done
   for s in memcheck-gpu memcheck-persistent racecheck; do
-    [[ -f $TMP/$s.txt ]] || continue
-    echo
-    echo "## $s"
-    echo
-    echo '```'
-    grep -E 'SUMMARY|^\[ +(OK|FAILED|PASSED) +\]|Invalid|Race|hazard' "$TMP/$s.txt" | head -30
-    echo '```'
+    section "$s" "$TMP/$s.txt" grep -E 'SUMMARY|^\[ +(OK|FAILED|PASSED) +\]|Invalid|Race|hazard' -m 30
   done
   echo
   echo "## bench_dispatch --max 10000 --reps 3 --mixed-batches 100 (CUDA)"
