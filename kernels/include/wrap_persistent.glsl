@@ -123,10 +123,16 @@ void main() {
           if ((ring.w[base + SPOOL_RING_FLAGS] & SPOOL_RING_FLAG_GATE) != 0u) {
             // Every slot before GATE_SEQ must be done: RECLAIM (host) says
             // how far that is known, done tags tell the rest.
+            // vdone never passes the gate: every seq below the gate is
+            // published, so a slot that shows another occupant's SEQTAG was
+            // reclaimed (done). Beyond the gate it may not be published yet,
+            // and taking its older occupant's tag for "done" would open a
+            // later gate early (a stale h whose slot still holds seq h, with
+            // RECLAIM already past it, put vdone beyond the gate).
             const uint gate = ring.w[base + SPOOL_RING_GATE_SEQ];
             const uint reclaim = spool_ld(ring, SPOOL_RING_RECLAIM);
             if (int(reclaim - vdone) > 0) vdone = reclaim;
-            for (uint n = 0u; vdone != gate && n < SPOOL_GATE_SCAN; ++n) {
+            for (uint n = 0u; int(gate - vdone) > 0 && n < SPOOL_GATE_SCAN; ++n) {
               const uint st = states + (vdone & mask) * SPOOL_RING_STATE_WORDS;
               const uint sl = SPOOL_RING_CONTROL_WORDS + (vdone & mask) * SPOOL_RING_SLOT_WORDS;
               const uint tagv = SPOOL_RING_TAG(vdone);
@@ -134,7 +140,7 @@ void main() {
               vdone += 1u;
               spent += 1u;
             }
-            open = vdone == gate;
+            open = int(gate - vdone) <= 0;
           }
           if (budget != 0u && spent + cost + SPOOL_RING_BUDGET_MARGIN > budget) {
             // Retire before this slot could run out of loop iterations; the

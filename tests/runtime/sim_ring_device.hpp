@@ -201,8 +201,8 @@ class SimDevice final : public backend::PersistentDriver {
     const std::uint32_t reclaim = ld(SPOOL_RING_RECLAIM);
     // A stale peek (slot h claimed and reused meanwhile) can read a gate
     // behind RECLAIM or from another generation: not open, retry with a
-    // fresh HEAD (scanning from RECLAIM to it would wrap around 2^32, as
-    // the shader's and the CUDA leader's bounded scans never do).
+    // fresh HEAD (scanning from RECLAIM to it would wrap around 2^32; the
+    // shader's and the CUDA leader's bounded scans stop at their gate).
     if (gate - reclaim > ring_[SPOOL_RING_CAPACITY]) return false;
     for (std::uint32_t q = reclaim; q != gate; ++q) {
       if (!done(q)) return false;

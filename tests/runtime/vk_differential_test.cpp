@@ -3,7 +3,9 @@
 // mode or automatic choice) on devices configured with random persistent
 // workgroups (1 .. 8), queue slots (2 .. 4096) and a tiny park time, each
 // batch checked element by element against a CPU reference. A failing case
-// prints its seed; SPOOL_DIFF_SEED=<seed> replays that one case.
+// prints its seed; SPOOL_DIFF_SEED=<seed> replays that one case on a fresh
+// device, SPOOL_DIFF_CONFIG=<n> runs configuration n (seed >> 20, less
+// 0x5eed0000) from its start.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,9 +27,11 @@ using spool::test::open_device;
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 constexpr int kConfigs = 3, kBatchesPerConfig = 40;
 constexpr std::uint32_t kResidentItems = 100'000;
+constexpr int kOrderChains = 40;
 #else
 constexpr int kConfigs = 10, kBatchesPerConfig = 200;
 constexpr std::uint32_t kResidentItems = 1'000'000;
+constexpr int kOrderChains = 400;
 #endif
 
 struct Rng {
@@ -46,11 +50,13 @@ struct Rng {
 };
 
 std::string describe(std::uint64_t seed, const char* kernel, std::optional<LaunchMode> mode, bool seq,
-                     std::uint32_t items) {
+                     std::uint32_t items, const spool::Verdict& v) {
   std::ostringstream s;
   s << "seed " << seed << " (replay: SPOOL_DIFF_SEED=" << seed << "): " << kernel << ", "
     << (mode ? std::string(spool::policy::to_string(*mode)) : std::string("auto")) << ", "
-    << (seq ? "sequential" : "independent") << ", " << items << " items";
+    << (seq ? "sequential" : "independent") << ", " << items << " items; ran as "
+    << spool::policy::to_string(v.mode) << (v.persistent_was_resident ? " (resident)" : "")
+    << (v.watchdog_fired ? ", watchdog fired" : "") << ", " << v.fallback_items << " items by fallback";
   return s.str();
 }
 
@@ -76,7 +82,7 @@ void tally_case(spool::Device& dev, Rng& r, std::uint64_t seed, std::optional<La
   spool::SubmitOptions o;
   o.force_mode = mode;
   const auto v = dev.run(std::move(b), o);
-  const std::string what = describe(seed, "tally", mode, seq, n);
+  const std::string what = describe(seed, "tally", mode, seq, n, v);
   ASSERT_TRUE(v.ok()) << what << ": " << v.failure;
   const auto c = counts.as<std::uint32_t>();
   std::uint64_t wrong = 0, first = ~0ull;
@@ -126,7 +132,7 @@ void saxpy_case(spool::Device& dev, Rng& r, std::uint64_t seed, std::optional<La
   spool::SubmitOptions o;
   o.force_mode = mode;
   const auto v = dev.run(std::move(b), o);
-  const std::string what = describe(seed, "saxpy", mode, seq, n);
+  const std::string what = describe(seed, "saxpy", mode, seq, n, v);
   ASSERT_TRUE(v.ok()) << what << ": " << v.failure;
   std::uint64_t wrong = 0, first = ~0ull;
   for (std::uint64_t i = 0; i < total; ++i) {
@@ -154,7 +160,7 @@ void stencil_case(spool::Device& dev, Rng& r, std::uint64_t seed, std::optional<
   spool::SubmitOptions o;
   o.force_mode = mode;
   const auto v = dev.run(std::move(chain), o);
-  const std::string what = describe(seed, "stencil_step", mode, true, steps);
+  const std::string what = describe(seed, "stencil_step", mode, true, steps, v);
   ASSERT_TRUE(v.ok()) << what << ": " << v.failure;
   for (std::uint32_t s = 0; s < steps; ++s) {
     for (std::uint32_t i = 0; i < cells; ++i) {
@@ -202,7 +208,11 @@ TEST(VulkanDifferential, RandomBatchesMatchTheCpuInEveryModeAndConfiguration) {
     run_case(*dev, seed);
     return;
   }
+  // SPOOL_DIFF_CONFIG=<n>: only configuration n, from its first batch (a
+  // failure that needs the device's history: a seed replay starts afresh).
+  const char* only = std::getenv("SPOOL_DIFF_CONFIG");
   for (int ci = 0; ci < kConfigs; ++ci) {
+    if (only != nullptr && std::atoi(only) != ci) continue;
     const std::uint64_t config_seed = 0x5eed0000u + static_cast<std::uint64_t>(ci);
     const Config c = config_for(config_seed);
     Env env({{"SPOOL_PERSISTENT_GROUPS", std::to_string(c.groups)},
@@ -215,6 +225,45 @@ TEST(VulkanDifferential, RandomBatchesMatchTheCpuInEveryModeAndConfiguration) {
     for (int bi = 0; bi < kBatchesPerConfig; ++bi) {
       run_case(*dev, (config_seed << 20) | static_cast<std::uint64_t>(bi));
       if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// Sequential chains of chunked stencil steps, one after another on a
+// resident kernel with several workgroups: the first chunk of each step is
+// gated on every earlier slot. A leader that read HEAD before the host had
+// reclaimed past it once scanned beyond its gate, took unpublished slots
+// (their older occupants' tags) for done, and later opened a gate early: a
+// step ran beside the one before it (a wrong cell now and then, ok() true).
+TEST(VulkanDifferential, ChunkedSequentialChainsOnAResidentKernelKeepTheirOrder) {
+  Env env({{"SPOOL_PERSISTENT_GROUPS", "6"}, {"SPOOL_QUEUE_SLOTS", "64"}, {"SPOOL_PARK_US", "2000"}});
+  auto dev = open_device();
+  REQUIRE_DEVICE(dev);
+  auto k = dev->kernel("stencil_step");
+  Rng r(0xc4a1);
+  for (int chain = 0; chain < kOrderChains; ++chain) {
+    const std::uint32_t cells = 2000 + r.below(20000);  // several chunks per step
+    constexpr std::uint32_t kSteps = 44;
+    auto a = dev->buffer(cells * 4), b = dev->buffer(cells * 4);
+    std::vector<float> ref(cells), tmp(cells);
+    for (std::uint32_t i = 0; i < cells; ++i) a.as<float>()[i] = ref[i] = float((i * 37) % 11);
+    spool::Batch steps(k, spool::Ordering::sequential);
+    for (std::uint32_t s = 0; s < kSteps; ++s) {
+      steps.add(cells, {spool::arg(s % 2 ? b : a), spool::arg(s % 2 ? a : b), spool::arg(0.25f), spool::arg(cells)});
+    }
+    const auto v = dev->run(std::move(steps), spool::test::forced(LaunchMode::persistent));
+    ASSERT_TRUE(v.ok()) << "chain " << chain << ": " << v.failure;
+    for (std::uint32_t s = 0; s < kSteps; ++s) {
+      for (std::uint32_t i = 0; i < cells; ++i) {
+        tmp[i] = (i == 0 || i + 1 == cells) ? ref[i] : ref[i] + 0.25f * (ref[i - 1] - 2.0f * ref[i] + ref[i + 1]);
+      }
+      ref.swap(tmp);
+    }
+    const auto out = (kSteps % 2 ? b : a).as<float>();
+    for (std::uint32_t i = 0; i < cells; ++i) {
+      ASSERT_NEAR(out[i], ref[i], 1e-4f * (1.0f + std::fabs(ref[i])))
+          << "chain " << chain << " of " << cells << " cells" << (v.persistent_was_resident ? ", resident" : "")
+          << ": cell " << i;
     }
   }
 }
@@ -245,3 +294,4 @@ TEST(VulkanDifferential, PersistentSessionServesAMillionItemsExactlyOnce) {
 }
 
 }  // namespace
+
