@@ -60,6 +60,19 @@ std::string describe(std::uint64_t seed, const char* kernel, std::optional<Launc
   return s.str();
 }
 
+// The CPU reference of `steps` Jacobi steps of stencil_step (alpha 0.25,
+// fixed ends), in place.
+void stencil_reference(std::vector<float>& ref, std::uint32_t steps) {
+  std::vector<float> tmp(ref.size());
+  const std::size_t cells = ref.size();
+  for (std::uint32_t s = 0; s < steps; ++s) {
+    for (std::size_t i = 0; i < cells; ++i) {
+      tmp[i] = (i == 0 || i + 1 == cells) ? ref[i] : ref[i] + 0.25f * (ref[i - 1] - 2.0f * ref[i] + ref[i + 1]);
+    }
+    ref.swap(tmp);
+  }
+}
+
 // tally: disjoint ranges, every counter exactly once.
 void tally_case(spool::Device& dev, Rng& r, std::uint64_t seed, std::optional<LaunchMode> mode) {
   auto k = dev.kernel("tally");
@@ -151,7 +164,7 @@ void stencil_case(spool::Device& dev, Rng& r, std::uint64_t seed, std::optional<
   const std::uint32_t cells = 3 + std::min<std::uint32_t>(r.grid(), 50'000);
   const std::uint32_t steps = 1 + r.below(60);
   auto a = dev.buffer(cells * 4), b = dev.buffer(cells * 4);
-  std::vector<float> ref(cells), tmp(cells);
+  std::vector<float> ref(cells);
   for (std::uint32_t i = 0; i < cells; ++i) a.as<float>()[i] = ref[i] = float((i * 37) % 11);
   spool::Batch chain(k, spool::Ordering::sequential);
   for (std::uint32_t s = 0; s < steps; ++s) {
@@ -162,12 +175,7 @@ void stencil_case(spool::Device& dev, Rng& r, std::uint64_t seed, std::optional<
   const auto v = dev.run(std::move(chain), o);
   const std::string what = describe(seed, "stencil_step", mode, true, steps, v);
   ASSERT_TRUE(v.ok()) << what << ": " << v.failure;
-  for (std::uint32_t s = 0; s < steps; ++s) {
-    for (std::uint32_t i = 0; i < cells; ++i) {
-      tmp[i] = (i == 0 || i + 1 == cells) ? ref[i] : ref[i] + 0.25f * (ref[i - 1] - 2.0f * ref[i] + ref[i + 1]);
-    }
-    ref.swap(tmp);
-  }
+  stencil_reference(ref, steps);
   const auto out = (steps % 2 ? b : a).as<float>();
   for (std::uint32_t i = 0; i < cells; ++i) {
     ASSERT_NEAR(out[i], ref[i], 1e-4f * (1.0f + std::fabs(ref[i]))) << what << ": cell " << i;
@@ -245,7 +253,7 @@ TEST(VulkanDifferential, ChunkedSequentialChainsOnAResidentKernelKeepTheirOrder)
     const std::uint32_t cells = 2000 + r.below(20000);  // several chunks per step
     constexpr std::uint32_t kSteps = 44;
     auto a = dev->buffer(cells * 4), b = dev->buffer(cells * 4);
-    std::vector<float> ref(cells), tmp(cells);
+    std::vector<float> ref(cells);
     for (std::uint32_t i = 0; i < cells; ++i) a.as<float>()[i] = ref[i] = float((i * 37) % 11);
     spool::Batch steps(k, spool::Ordering::sequential);
     for (std::uint32_t s = 0; s < kSteps; ++s) {
@@ -253,12 +261,7 @@ TEST(VulkanDifferential, ChunkedSequentialChainsOnAResidentKernelKeepTheirOrder)
     }
     const auto v = dev->run(std::move(steps), spool::test::forced(LaunchMode::persistent));
     ASSERT_TRUE(v.ok()) << "chain " << chain << ": " << v.failure;
-    for (std::uint32_t s = 0; s < kSteps; ++s) {
-      for (std::uint32_t i = 0; i < cells; ++i) {
-        tmp[i] = (i == 0 || i + 1 == cells) ? ref[i] : ref[i] + 0.25f * (ref[i - 1] - 2.0f * ref[i] + ref[i + 1]);
-      }
-      ref.swap(tmp);
-    }
+    stencil_reference(ref, kSteps);
     const auto out = (kSteps % 2 ? b : a).as<float>();
     for (std::uint32_t i = 0; i < cells; ++i) {
       ASSERT_NEAR(out[i], ref[i], 1e-4f * (1.0f + std::fabs(ref[i])))
