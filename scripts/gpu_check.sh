@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The CUDA backend's checks on a lent GPU machine, in one run of under eight
-# minutes (docs/cuda.md, "Checking on a GPU"). Prepare .gpu/ first, on a
+# Spool's checks on a lent GPU machine (the CUDA backend, and the Vulkan
+# backend on the GPU's own driver), in one run of under eight minutes (docs/cuda.md, "Checking on a GPU"). Prepare .gpu/ first, on a
 # machine without a GPU: scripts/gpu_prepare.sh. Then, through the device
 # tool: command `bash scripts/gpu_check.sh`, carry [".gpu"], timeout_s 540.
 #
@@ -26,8 +26,8 @@
 #   dispatch  bench_dispatch on the CUDA device (and tally with one
 #             persistent block), then on the Vulkan device
 # Writes $OUT/GPU_RESULTS.md (what was measured, for docs/GPU_RESULTS.md),
-# $OUT/gpu_check.log (everything) and $OUT/dispatch.csv; $OUT defaults to
-# .gpu/out. Exit status 0 when every step that ran passed.
+# $OUT/gpu_check.log (everything), dispatch.csv and dispatch-vulkan.csv, and
+# the heat_chain telemetry (heat-*.jsonl); $OUT defaults to .gpu/out. Exit status 0 when every step that ran passed.
 #
 # --dry-run: on a machine without a GPU, checks what can be checked (paths,
 # libraries, ctest discovery, the host-side tests; GPU tests skip) and marks
